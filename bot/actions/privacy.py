@@ -1,0 +1,40 @@
+"""Delete my data: forget everything the conversation holds about the person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import AllSlotsReset, EventType, Restarted
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.base import BaseAction
+from bot.actions.turn import Turn
+
+
+class ActionDeleteData(BaseAction):
+    """Erase the conversation: its slots (language, country) and its history.
+
+    The confirmation goes out in the person's language first; then `AllSlotsReset` and
+    `Restarted` end the conversation. The tracker store (`bot.tracker_store`) drops every event
+    before a restart when it saves, so no earlier message stays in memory or in Redis.
+    """
+
+    def name(self) -> str:
+        """Return the action name."""
+        return "action_delete_data"
+
+    def respond(self, turn: Turn) -> None:
+        """Confirm the deletion."""
+        turn.say(turn.message("data_deleted"))
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[EventType]:
+        """Confirm, then reset every slot and restart the conversation."""
+        turn = Turn.from_tracker(tracker, dispatcher)
+        self.respond(turn)
+        return [AllSlotsReset(), Restarted()]

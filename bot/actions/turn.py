@@ -1,0 +1,151 @@
+"""What an action knows about the current turn, and how it speaks.
+
+`Turn` reads the tracker once (intent, entities, slots, the language evidence the NLU attached)
+and decides the reply language. Actions then call `say` and `ask`: `ask` sends a numbered list
+that works on plain SMS ("1 ...", "2 ...") with the same choices as buttons for channels that
+show them, and remembers the choices so that a reply of "2" maps back to the second one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.content import Content, cached_content
+from bot.content.render import numbered
+from bot.language import Detection, decide_language
+from bot.settings import Settings, get_settings
+
+
+@dataclass
+class Turn:
+    """The current turn: what was understood, the state, and the reply being built."""
+
+    content: Content
+    dispatcher: CollectingDispatcher
+    intent: str | None
+    intent_ranking: list[dict[str, Any]]
+    entities: list[dict[str, Any]]
+    text: str
+    language: str
+    country: str | None
+    choices: list[str]
+    pending_topic: str | None
+    fallback_count: int
+    slots_before: dict[str, Any]
+    events: list[EventType] = field(default_factory=list)
+
+    @classmethod
+    def from_tracker(
+        cls,
+        tracker: Tracker,
+        dispatcher: CollectingDispatcher,
+        settings: Settings | None = None,
+        content: Content | None = None,
+    ) -> Turn:
+        """Read the tracker and decide the reply language for this turn."""
+        settings = settings or get_settings()
+        content = content or cached_content(str(settings.content_dir))
+        latest = tracker.latest_message or {}
+        intent = (latest.get("intent") or {}).get("name")
+        entities = list(latest.get("entities") or [])
+        detection = Detection(
+            latest.get("language"),
+            float(latest.get("language_confidence") or 0.0),
+            str(latest.get("language_method") or ""),
+            bool(latest.get("language_decisive")),
+        )
+        explicit = None
+        if intent == "choose_language":
+            named = [e.get("value") for e in entities if e.get("entity") == "language"]
+            explicit = next((code for code in named if code in content.languages), None)
+        previous = tracker.get_slot("language")
+        language = decide_language(
+            detection,
+            explicit=explicit,
+            previous=previous if previous in content.languages else None,
+            hint=_language_hint(tracker),
+            default=settings.default_language,
+        )
+        mentioned = [e.get("value") for e in entities if e.get("entity") == "country"]
+        country = next((c for c in mentioned if c in content.countries), None)
+        slot_country = tracker.get_slot("country")
+        if country is None and slot_country in content.countries:
+            country = slot_country
+        slots_before = {
+            name: tracker.get_slot(name)
+            for name in ("language", "country", "choices", "pending_topic", "fallback_count")
+        }
+        return cls(
+            content=content,
+            dispatcher=dispatcher,
+            intent=intent,
+            intent_ranking=list(latest.get("intent_ranking") or []),
+            entities=entities,
+            text=str(latest.get("text") or ""),
+            language=language,
+            country=country,
+            choices=list(tracker.get_slot("choices") or []),
+            pending_topic=tracker.get_slot("pending_topic"),
+            fallback_count=int(tracker.get_slot("fallback_count") or 0),
+            slots_before=slots_before,
+        )
+
+    def entity(self, name: str) -> str | None:
+        """Return the first value of entity `name` in this message."""
+        return next((e.get("value") for e in self.entities if e.get("entity") == name), None)
+
+    def message(self, key: str, /, **values: str) -> str:
+        """Return interface sentence `key` in the reply language."""
+        return self.content.message(key, self.language, **values)
+
+    def say(self, text: str) -> None:
+        """Send `text`."""
+        self.dispatcher.utter_message(text=text)
+
+    def ask(self, title: str, options: list[tuple[str, str]], footer: str | None = None) -> None:
+        """Send a numbered question; `options` are (choice, label) pairs.
+
+        The choices are remembered, so the answer "2" picks the second one. Buttons carry the
+        number only: a payload is read as text, never as an intent.
+        """
+        labels = [label for _, label in options]
+        text = numbered(title, labels)
+        if footer:
+            text = f"{text}\n{footer}"
+        buttons = [{"title": label, "payload": str(i)} for i, label in enumerate(labels, 1)]
+        self.dispatcher.utter_message(text=text, buttons=buttons)
+        self.choices = [choice for choice, _ in options]
+
+    def topic_title(self, topic: str) -> str:
+        """Return the title of `topic` in the reply language."""
+        titles = self.content.topics[topic].title
+        return titles.get(self.language) or titles["en"]
+
+    def final_events(self) -> list[EventType]:
+        """Return the slot events that record what this turn changed, then the action's own."""
+        after = {
+            "language": self.language,
+            "country": self.country,
+            "choices": self.choices or None,
+            "pending_topic": self.pending_topic,
+            "fallback_count": float(self.fallback_count),
+        }
+        before = dict(self.slots_before)
+        before["choices"] = before["choices"] or None
+        before["fallback_count"] = float(before["fallback_count"] or 0)
+        changed = [SlotSet(name, value) for name, value in after.items() if before[name] != value]
+        return changed + self.events
+
+
+def _language_hint(tracker: Tracker) -> str | None:
+    """Return the channel's language hint (Telegram's language_code) for the last message."""
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            hint = (event.get("metadata") or {}).get("language_hint")
+            return hint if isinstance(hint, str) else None
+    return None

@@ -1,0 +1,1 @@
+"""Input and output channels: vendor payloads in, Rasa messages through, replies out."""

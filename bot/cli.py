@@ -1,0 +1,158 @@
+"""The `migrant-bot` command: train, chat, serve, classify, content check."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+os.environ["RASA_TELEMETRY_ENABLED"] = "false"  # before anything imports Rasa
+
+from bot.paths import MODELS_DIR, NLU_DATA_DIR, REPO_ROOT  # noqa: E402
+from bot.settings import Settings, SettingsError  # noqa: E402
+
+DEFAULT_MODEL = MODELS_DIR / "current.tar.gz"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"migrant-bot: configuration error: {error}", file=sys.stderr)
+        return 2
+    return int(args.handler(args, settings) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="migrant-bot", description=__doc__)
+    commands = parser.add_subparsers(title="commands")
+
+    train = commands.add_parser("train", help="train the NLU and dialogue model")
+    train.add_argument("--force", action="store_true", help="train even if nothing changed")
+    train.set_defaults(handler=cmd_train)
+
+    serve = commands.add_parser("serve", help="run the Rasa server and the action server")
+    serve.add_argument("--port", type=int, default=5005)
+    serve.add_argument("--action-port", type=int, default=5055)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="interface to listen on (0.0.0.0 behind a reverse proxy)")
+    serve.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    serve.set_defaults(handler=cmd_serve)
+
+    chat = commands.add_parser("chat", help="talk to the assistant in the terminal")
+    chat.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    chat.set_defaults(handler=cmd_chat)
+
+    classify = commands.add_parser(
+        "classify", help="read messages on stdin, one per line; write one JSON object per line")
+    classify.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    classify.set_defaults(handler=cmd_classify)
+
+    content = commands.add_parser("content", help="work with content/")
+    content_commands = content.add_subparsers(title="content commands")
+    check = content_commands.add_parser("check", help="check every answer before it goes out")
+    check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    check.add_argument("--max-age-days", type=int, default=None,
+                       help="review age that triggers a warning (default CONTENT_MAX_AGE_DAYS)")
+    check.add_argument("--content-dir", type=Path, default=None)
+    check.set_defaults(handler=cmd_content_check)
+    return parser
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    """Train with Rasa into models/current.tar.gz."""
+    from bot.server import child_env
+
+    command = [
+        sys.executable, "-m", "rasa", "train",
+        "--config", str(REPO_ROOT / "config.yml"),
+        "--domain", str(REPO_ROOT / "domain.yml"),
+        "--data", str(NLU_DATA_DIR),
+        "--out", str(MODELS_DIR),
+        "--fixed-model-name", DEFAULT_MODEL.name.removesuffix(".tar.gz"),
+    ]
+    if args.force:
+        command.append("--force")
+    return subprocess.call(command, cwd=REPO_ROOT, env=child_env())
+
+
+def _require_model(model: Path) -> bool:
+    if model.is_file():
+        return True
+    print(f"migrant-bot: no model at {model}; run 'migrant-bot train' (or 'make run')",
+          file=sys.stderr)
+    return False
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Run both servers until SIGTERM or SIGINT."""
+    from bot.server import Server
+
+    if not _require_model(args.model):
+        return 1
+    server = Server(settings, args.model, port=args.port, action_port=args.action_port,
+                    host=args.host)
+    server.start()
+    if not server.wait_ready():
+        print("migrant-bot: the servers did not start", file=sys.stderr)
+        server.stop()
+        return 1
+    print(f"migrant-bot: serving on {server.url} (channels: rest at /webhooks/rest/webhook)",
+          flush=True)
+    return server.wait()
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """Start both servers on free ports and talk to them from the terminal."""
+    from bot.chat import chat_loop
+    from bot.server import Server, free_port
+
+    if not _require_model(args.model):
+        return 1
+    server = Server(settings, args.model, port=free_port())
+    print("Starting the assistant (about half a minute)...", flush=True)
+    server.start()
+    try:
+        if not server.wait_ready():
+            print("migrant-bot: the servers did not start", file=sys.stderr)
+            return 1
+        return chat_loop(server.url, sys.stdin, sys.stdout)
+    finally:
+        server.stop()
+
+
+def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
+    """Classify stdin lines with the model, loaded once."""
+    from bot.classify import classify_stream
+
+    if not _require_model(args.model):
+        return 1
+    return classify_stream(args.model, sys.stdin, sys.stdout)
+
+
+def cmd_content_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Print every finding; exit 1 when there is an error."""
+    from bot.content.check import check_content
+
+    root = args.content_dir or settings.content_dir
+    max_age = args.max_age_days if args.max_age_days is not None else settings.content_max_age_days
+    findings = check_content(root, max_age_days=max_age, strict=args.strict)
+    for finding in findings:
+        print(finding)
+    errors = sum(1 for f in findings if f.level == "error")
+    warnings = len(findings) - errors
+    print(f"content check: {errors} error(s), {warnings} warning(s)")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Turn content into the sentences the assistant sends, in one language, for one country."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+
+from bot.content.model import Content
+
+_FORMATTER = string.Formatter()
+
+
+def placeholders(text: str) -> set[str]:
+    """Return the names of the {placeholders} in `text`."""
+    return {name for _, name, _, _ in _FORMATTER.parse(text) if name}
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    """Fill `text`'s placeholders; a missing value is a content error, never printed as {x}."""
+    missing = placeholders(text) - values.keys()
+    if missing:
+        raise KeyError(f"no value for placeholder(s) {', '.join(sorted(missing))}")
+    return text.format(**values)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer to a topic in one language."""
+
+    text: str
+    country_missing: bool
+
+
+def fact_values(content: Content, country: str) -> dict[str, str]:
+    """Return the placeholder values of `country`'s facts."""
+    return {key: fact.value for key, fact in content.countries[country].facts.items()}
+
+
+def topic_answer(content: Content, topic: str, language: str, country: str | None) -> Answer:
+    """Return the general text of `topic` plus its part for `country` when there is one.
+
+    `country_missing` is True when the topic has country parts and the country is not known:
+    the caller then asks for it once and gives the country part afterwards.
+    """
+    entry = content.topics[topic]
+    general = entry.text.get(language) or entry.text["en"]
+    if not entry.needs_country:
+        return Answer(general, False)
+    part = entry.countries.get(country) if country else None
+    if part is None:
+        return Answer(general, True)
+    country_text = fill(part.text.get(language) or part.text["en"], fact_values(content, country))
+    return Answer(f"{general}\n{country_text}", False)
+
+
+def country_part(content: Content, topic: str, language: str, country: str) -> str | None:
+    """Return only the part of `topic` for `country`, or None when it has none."""
+    part = content.topics[topic].countries.get(country)
+    if part is None:
+        return None
+    return fill(part.text.get(language) or part.text["en"], fact_values(content, country))
+
+
+def emergency_numbers_all(content: Content, language: str) -> str:
+    """Return one line per country with its confirmed ambulance numbers.
+
+    Used when someone reports an emergency before saying where they are: the numbers go out at
+    once. A number whose source is unconfirmed is never printed as if it were confirmed.
+    """
+    lines = [content.message("all_countries_emergency", language)]
+    for name, country in content.countries.items():
+        numbers = [
+            fact.value
+            for key in ("ambulance", "samu")
+            if (fact := country.facts.get(key)) and not fact.provenance.is_unverified
+        ]
+        label = " / ".join(numbers) if numbers else content.message("no_confirmed_number", language)
+        lines.append(f"{content.country_name(name, language)}: {label}")
+    return "\n".join(lines)
+
+
+def numbered(title: str, labels: list[str]) -> str:
+    """Return a numbered list that works on plain SMS ("1 ...", "2 ...")."""
+    return "\n".join([title, *(f"{index} {label}" for index, label in enumerate(labels, 1))])

@@ -1,0 +1,230 @@
+"""Tell which of the supported languages a message is written in, and decide the reply language.
+
+Two questions, kept apart:
+
+* `LanguageDetector.detect(text)` looks at the text alone: the script (Arabic script is Arabic),
+  Arabizi (Arabic written in Latin letters and digits, which fools every statistical detector),
+  words shared by all four languages ("ok", "merci", "salam", a number, an emoji), then a
+  statistical detector restricted to the supported languages. It returns a best guess and
+  whether the guess is strong enough to switch a conversation's language.
+* `decide_language(...)` applies the per-turn order: an explicit choice, a decisive reading of the
+  text, the conversation's previous language, a channel hint, a weak guess from the text, the
+  default.
+
+Arabizi gets an Arabic reply in Arabic script: people write Latin letters because of their
+keyboard, and those who read Darija or Egyptian in Latin letters read Arabic script too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
+
+from bot.text import is_arabic_letter, is_ethiopic_letter, tokens
+
+SUPPORTED = ("en", "fr", "ar", "es")
+
+# Tokens that only Arabic written in Latin letters uses (Darija, Egyptian, Levantine, Sudanese,
+# Tunisian, Libyan): a weight of 1. Tokens that also exist in French, Spanish or English: 0.5.
+_ARABIZI_STRONG = frozenset(
+    """wach wash wesh bghit bghina bghiti kifach kifash kifech kifesh chno chnou chnu shno shnu
+    chnowa chneya 3afak 3fak afak wakha mashi machi ntoma 7na hna dyal dial diali dyali ndir
+    nqder n9der kayn kayen kayna makaynch makaynsh ma3ndich ma3endich 3ndi 3andi 3andek 3ndek
+    sbitar sbitar lsbitar tbib tbiba flous flouss bzaf bezaf bzzaf chwiya chwia daba drari mrid
+    mrida wra9 wraq lwra9 lwraq lkhdma m3a kifma 3lach 3lash walakin mzyan mezyan bslama beslama
+    chokran choukran shukran shokran inchallah nchallah hamdullah hamdoulah labas ezay ezzay
+    izzay 3ayez 3awez 3ayza 3awza ayez 3ayzin feen fein emta mesh msh mish keda kda delwa2ty
+    dilwa2ti 7aga 3shan 3ashan ba2a bta3 beta3 ya3ni mafeesh mafish doktor mostashfa mustashfa
+    mostashfa 3eyada ta3ban bkam bekam gneh geneh momken mumkin shlon shlonak wein chinu shinu
+    nabi nebbi n7eb nheb barsha famma mouch mech kifech ya5i behi tawa walo wlad bent rajli
+    mrati zwaj 7amel hamla 3yalat sahbi khoya khouya khti ukhti akhi habibi yalla yallah
+    inshallah wallah wellah 3la 3ala 3lih 3liha ana9 nmchi nemchi nmshi mchit nji jit 3tini
+    3teni 3awni 3awnouni ma3rftch ma3reftch 3reft bach bash baghi baghya bghit""".split()
+)
+_ARABIZI_WEAK = frozenset(
+    """la ma fi fe el al ana enta enti nta nti howa heya men min bla ila ida wah salam slm salamu
+    alaykum alikoum 3likom aleykum baraka allah yak sahha khouya mama baba""".split()
+)
+_ARABIZI_DIGIT = re.compile(r"(?<=[a-z])[235789]|[235789](?=[a-z])")
+_ORDINALS = frozenset("2nd 3rd 5th 7th 8th 9th 3g 5g mp3 2eme 3eme 5eme 7eme 8eme 9eme".split())
+
+# Words people of all four languages use; alone they say nothing about the language. Each maps
+# to a weak guess used only when nothing better is known.
+_NEUTRAL = {
+    "ok": None, "okay": None, "oki": None, "okey": None, "k": None, "kk": None, "yes": "en",
+    "no": None, "non": "fr", "si": "es", "oui": "fr", "merci": "fr", "mersi": "fr",
+    "bye": None, "ciao": None, "hi": "en", "hello": "en", "hallo": None, "salut": "fr",
+    "salam": "ar", "slm": "ar", "thanks": "en", "thx": "en", "hola": "es", "allo": None,
+    "alo": None, "help": "en", "menu": None, "stop": None, "sos": None, "start": None,
+    "info": None, "please": "en", "svp": "fr", "wakha": "ar", "safi": "ar", "inchallah": "ar",
+    "hamdulillah": "ar", "vale": "es", "gracias": "es", "bonjour": "fr", "bjr": "fr",
+    "bonsoir": "fr", "adios": "es", "shukran": "ar", "chokran": "ar", "good": "en",
+}
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What the text alone says about its language."""
+
+    code: str | None
+    confidence: float
+    method: str
+    decisive: bool
+
+
+class StatisticalDetector(Protocol):
+    """A detector restricted to the Latin-script supported languages."""
+
+    def confidences(self, text: str) -> dict[str, float]:
+        """Return a confidence in [0, 1] for each of "en", "fr", "es"."""
+
+
+class LinguaDetector:
+    """lingua-language-detector, its models shipped inside the wheel (works offline)."""
+
+    def __init__(self) -> None:
+        from lingua import Language, LanguageDetectorBuilder
+
+        self._codes = {Language.ENGLISH: "en", Language.FRENCH: "fr", Language.SPANISH: "es"}
+        self._detector = (
+            LanguageDetectorBuilder.from_languages(*self._codes)
+            .with_preloaded_language_models()
+            .build()
+        )
+
+    def confidences(self, text: str) -> dict[str, float]:
+        """Return lingua's confidence for each language."""
+        return {
+            self._codes[value.language]: value.value
+            for value in self._detector.compute_language_confidence_values(text)
+        }
+
+
+class LangdetectDetector:
+    """langdetect, seeded so the same text always gets the same answer."""
+
+    def __init__(self) -> None:
+        from langdetect import DetectorFactory
+
+        DetectorFactory.seed = 0
+        self._factory = DetectorFactory()
+        self._factory.load_profile(_langdetect_profiles())
+        self._factory.set_seed(0)
+
+    def confidences(self, text: str) -> dict[str, float]:
+        """Return langdetect's probabilities over en, fr and es (renormalised)."""
+        from langdetect.lang_detect_exception import LangDetectException
+
+        detector = self._factory.create()
+        detector.append(text)
+        try:
+            probabilities = {p.lang: p.prob for p in detector.get_probabilities()}
+        except LangDetectException:
+            return {}
+        total = sum(probabilities.get(code, 0.0) for code in ("en", "fr", "es")) or 1.0
+        return {code: probabilities.get(code, 0.0) / total for code in ("en", "fr", "es")}
+
+
+def _langdetect_profiles() -> str:
+    import os
+
+    import langdetect
+
+    return os.path.join(os.path.dirname(langdetect.__file__), "profiles")
+
+
+def arabizi_score(words: list[str]) -> float:
+    """Return the share of tokens that mark Arabic written in Latin letters."""
+    if not words:
+        return 0.0
+    score = 0.0
+    for word in words:
+        if word in _ARABIZI_STRONG:
+            score += 1.0
+        elif word not in _ORDINALS and _ARABIZI_DIGIT.search(word) and not word.isdigit():
+            score += 1.0
+        elif word in _ARABIZI_WEAK:
+            score += 0.5
+    return score / len(words)
+
+
+class LanguageDetector:
+    """Read the language of one message; see the module docstring for the order of evidence."""
+
+    def __init__(
+        self,
+        statistical: StatisticalDetector | None = None,
+        decisive_confidence: float = 0.6,
+    ) -> None:
+        self._statistical = statistical if statistical is not None else LinguaDetector()
+        self._decisive_confidence = decisive_confidence
+
+    def detect(self, text: str) -> Detection:
+        """Return the best guess for `text` and whether it is strong enough to act on."""
+        letters = [ch for ch in text if ch.isalpha()]
+        if not letters:
+            return Detection(None, 0.0, "no_letters", False)
+        arabic = sum(1 for ch in letters if is_arabic_letter(ch))
+        if arabic / len(letters) >= 0.5:
+            return Detection("ar", 0.99, "script", True)
+        if sum(1 for ch in letters if is_ethiopic_letter(ch)) / len(letters) >= 0.5:
+            # Amharic or Tigrinya: not supported yet, and no detector tells them apart.
+            return Detection(None, 0.0, "ethiopic_script", False)
+
+        words = [w for w in tokens(text) if not w.isdigit()]
+        if words and all(w in _NEUTRAL for w in words):
+            guesses = {_NEUTRAL[w] for w in words} - {None}
+            guess = guesses.pop() if len(guesses) == 1 else None
+            return Detection(guess, 0.3 if guess else 0.0, "neutral_words", False)
+
+        share = arabizi_score(words)
+        if share >= 0.34 or (share >= 0.25 and len(words) >= 4):
+            return Detection("ar", min(0.99, 0.5 + share), "arabizi", True)
+
+        confidences = self._statistical.confidences(" ".join(words))
+        if not confidences:
+            return Detection(None, 0.0, "detector", False)
+        code, confidence = max(confidences.items(), key=lambda item: item[1])
+        return Detection(code, round(confidence, 4), "detector",
+                         confidence >= self._decisive_confidence)
+
+
+def decide_language(
+    detection: Detection,
+    *,
+    explicit: str | None = None,
+    previous: str | None = None,
+    hint: str | None = None,
+    default: str = "en",
+) -> str:
+    """Return the language to reply in this turn.
+
+    Order: an explicit choice (a language named with choose_language, a menu choice, a
+    command); a decisive reading of the text; the conversation's previous language; a channel
+    hint (Telegram's language_code); a weak guess from the text; the default.
+    """
+    for candidate in (
+        explicit,
+        detection.code if detection.decisive else None,
+        previous,
+        _base_code(hint),
+        detection.code,
+    ):
+        if candidate in SUPPORTED:
+            return candidate
+    return default
+
+
+def _base_code(hint: str | None) -> str | None:
+    """Return "fr" for "fr-MA", None for an empty hint."""
+    return hint.split("-")[0].split("_")[0].lower() if hint else None
+
+
+@lru_cache(maxsize=2)
+def get_detector(backend: str = "lingua") -> LanguageDetector:
+    """Return a shared detector; models load once per process."""
+    if backend == "langdetect":
+        return LanguageDetector(LangdetectDetector())
+    return LanguageDetector(LinguaDetector())

@@ -1,0 +1,183 @@
+"""Run the Rasa server and the action server together, and stop them together.
+
+`Server` starts both as child processes on loopback (or the given host), writes the endpoints
+file they need from the settings, waits until Rasa answers, and on SIGTERM or SIGINT stops both
+(SIGTERM, then SIGKILL after a grace period). If either process dies, the other is stopped too
+and the exit code says so.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+from bot.paths import REPO_ROOT
+from bot.settings import Settings
+
+STOP_GRACE_SECONDS = 15
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Return the environment of child processes: telemetry off, nothing downloaded."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "RASA_TELEMETRY_ENABLED": "false",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def free_port() -> int:
+    """Return a TCP port free on loopback right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def endpoints_config(settings: Settings, action_port: int) -> dict[str, object]:
+    """Return Rasa's endpoints: our action server and a tracker store that forgets."""
+    config: dict[str, object] = {
+        "action_endpoint": {"url": f"http://127.0.0.1:{action_port}/webhook"},
+    }
+    if settings.redis_url:
+        from urllib.parse import urlparse
+
+        url = urlparse(settings.redis_url)
+        config["tracker_store"] = {
+            "type": "bot.tracker_store.ForgetfulRedisTrackerStore",
+            "url": url.hostname,
+            "port": url.port or 6379,
+            "db": int((url.path or "/0").lstrip("/") or 0),
+            "password": url.password,
+            "use_ssl": url.scheme == "rediss",
+            "record_exp": settings.tracker_record_exp,
+            "key_prefix": "migrant-bot",
+        }
+    else:
+        config["tracker_store"] = {"type": "bot.tracker_store.ForgetfulInMemoryTrackerStore"}
+    return config
+
+
+class Server:
+    """The Rasa server and the action server as one unit."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        model: Path,
+        port: int = 5005,
+        action_port: int | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.settings = settings
+        self.model = model
+        self.port = port
+        self.action_port = action_port or free_port()
+        self.host = host
+        self._processes: list[subprocess.Popen[bytes]] = []
+        self._workdir = tempfile.TemporaryDirectory(prefix="migrant-bot-")
+
+    @property
+    def url(self) -> str:
+        """Return the base URL of the Rasa server."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> None:
+        """Start the action server, then Rasa."""
+        endpoints = Path(self._workdir.name) / "endpoints.yml"
+        endpoints.write_text(yaml.safe_dump(endpoints_config(self.settings, self.action_port)))
+        log_level = self.settings.log_level
+        self._processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions",
+                 "--port", str(self.action_port)],
+                cwd=REPO_ROOT,
+                env=child_env({"SANIC_HOST": "127.0.0.1", "LOG_LEVEL_LIBRARIES": log_level}),
+            )
+        )
+        rasa_log = ["--debug"] if log_level == "DEBUG" else ([] if log_level == "INFO" else ["--quiet"])
+        self._processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "rasa", "run", "--model", str(self.model),
+                 "--port", str(self.port), "--interface", self.host,
+                 "--credentials", str(REPO_ROOT / "credentials.yml"),
+                 "--endpoints", str(endpoints), *rasa_log],
+                cwd=REPO_ROOT,
+                env=child_env(),
+            )
+        )
+
+    def wait_ready(self, timeout: float = 180.0) -> bool:
+        """Wait until Rasa has loaded the model and the action server answers."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running():
+                return False
+            if _answers(f"{self.url}/status") or _answers(f"{self.url}/"):
+                if _answers(f"http://127.0.0.1:{self.action_port}/health"):
+                    return _answers(f"{self.url}/webhooks/rest/")
+            time.sleep(0.5)
+        return False
+
+    def running(self) -> bool:
+        """Return True while both processes are alive."""
+        return bool(self._processes) and all(p.poll() is None for p in self._processes)
+
+    def wait(self) -> int:
+        """Block until a process exits or a signal arrives; stop both; return an exit code."""
+        stop = {"signal": 0}
+
+        def handle(signum: int, _frame: object) -> None:
+            stop["signal"] = signum
+
+        previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            while not stop["signal"] and self.running():
+                time.sleep(0.2)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        failed = [p.returncode for p in self._processes if p.poll() is not None]
+        self.stop()
+        if stop["signal"]:
+            return 0
+        return failed[0] or 1 if failed else 0
+
+    def stop(self) -> None:
+        """Stop both processes: SIGTERM, then SIGKILL after a grace period."""
+        for process in self._processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for process in self._processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._workdir.cleanup()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as reply:
+            return 200 <= reply.status < 300
+    except (urllib.error.URLError, OSError):
+        return False

@@ -1,0 +1,61 @@
+"""Language detection on the text alone, and the per-turn decision order."""
+
+import pytest
+
+from bot.language import Detection, LanguageDetector, arabizi_score, decide_language, get_detector
+
+
+@pytest.fixture(scope="module")
+def detector() -> LanguageDetector:
+    return get_detector("lingua")
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("عندي حمل", "ar"),
+        ("واش نقدر نمشي للسبيطار", "ar"),
+        ("wach nqder nmchi l sbitar bla wra9", "ar"),
+        ("ana 3ayez doktor", "ar"),
+        ("I need a doctor please", "en"),
+        ("je suis enceinte", "fr"),
+        ("estoy embarazada", "es"),
+        ("necesito un medico urgente", "es"),
+        ("ou est l hopital le plus proche", "fr"),
+    ],
+)
+def test_clear_texts_are_detected_decisively(detector: LanguageDetector, text: str,
+                                             code: str) -> None:
+    detection = detector.detect(text)
+    assert detection.code == code
+    assert detection.decisive
+
+
+@pytest.mark.parametrize("text", ["ok", "merci", "1", "👍", "...", "bye", "ok merci", ""])
+def test_words_every_language_uses_are_never_decisive(detector: LanguageDetector,
+                                                      text: str) -> None:
+    assert not detector.detect(text).decisive
+
+
+def test_detection_is_deterministic() -> None:
+    detector = get_detector("langdetect")
+    results = {detector.detect("hospital gratis").code for _ in range(20)}
+    assert len(results) == 1
+
+
+def test_french_with_one_darija_word_stays_french() -> None:
+    assert arabizi_score(["je", "veux", "parler", "avec", "quelqu", "un", "3afak"]) < 0.25
+
+
+def test_decision_order_explicit_then_text_then_previous_then_hint_then_guess_then_default(
+) -> None:
+    decisive_fr = Detection("fr", 0.95, "detector", True)
+    weak_es = Detection("es", 0.4, "detector", False)
+    nothing = Detection(None, 0.0, "no_letters", False)
+    assert decide_language(decisive_fr, explicit="ar", previous="en") == "ar"
+    assert decide_language(decisive_fr, previous="en", hint="es") == "fr"
+    assert decide_language(weak_es, previous="en", hint="fr") == "en"
+    assert decide_language(weak_es, hint="fr-MA") == "fr"
+    assert decide_language(weak_es) == "es"
+    assert decide_language(nothing, default="fr") == "fr"
+    assert decide_language(nothing, explicit="ti", hint="am", default="en") == "en"
