@@ -31,7 +31,7 @@ def main() -> None:
               f"{s.language_accuracy:.3f}     {s.short_language_accuracy:.3f} ({s.short_examples})")
     if "--errors" in sys.argv:
         confusions = Counter()
-        for e, p in zip(examples, parsed):
+        for e, p in zip(examples, parsed, strict=False):
             got = (p.get("intent") or {}).get("name")
             if got != e.intent:
                 confusions[(e.language, e.intent, got)] += 1

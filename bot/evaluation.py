@@ -64,9 +64,9 @@ def macro_f1(expected: list[str], predicted: list[str]) -> float:
     labels = sorted(set(expected))
     scores = []
     for label in labels:
-        tp = sum(1 for e, p in zip(expected, predicted) if e == label and p == label)
-        fp = sum(1 for e, p in zip(expected, predicted) if e != label and p == label)
-        fn = sum(1 for e, p in zip(expected, predicted) if e == label and p != label)
+        tp = sum(1 for e, p in zip(expected, predicted, strict=False) if e == label and p == label)
+        fp = sum(1 for e, p in zip(expected, predicted, strict=False) if e != label and p == label)
+        fn = sum(1 for e, p in zip(expected, predicted, strict=False) if e == label and p != label)
         precision = tp / (tp + fp) if tp + fp else 0.0
         recall = tp / (tp + fn) if tp + fn else 0.0
         scores.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
@@ -92,7 +92,7 @@ def top_intent(parsed: dict[str, Any]) -> str | None:
 def score(examples: list[Example], parsed: list[dict[str, Any]]) -> list[LanguageScores]:
     """Return the figures per language."""
     by_language: dict[str, list[tuple[Example, dict[str, Any]]]] = defaultdict(list)
-    for example, result in zip(examples, parsed):
+    for example, result in zip(examples, parsed, strict=False):
         by_language[example.language].append((example, result))
     scores = []
     for language, pairs in by_language.items():

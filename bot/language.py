@@ -17,11 +17,17 @@ keyboard, and those who read Darija or Egyptian in Latin letters read Arabic scr
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Protocol
 
+import yaml
+
+from bot.paths import NLU_DATA_DIR
 from bot.text import is_arabic_letter, is_ethiopic_letter, tokens
 
 SUPPORTED = ("en", "fr", "ar", "es")
@@ -41,13 +47,29 @@ _ARABIZI_STRONG = frozenset(
     nabi nebbi n7eb nheb barsha famma mouch mech kifech ya5i behi tawa walo wlad bent rajli
     mrati zwaj 7amel hamla 3yalat sahbi khoya khouya khti ukhti akhi habibi yalla yallah
     inshallah wallah wellah 3la 3ala 3lih 3liha ana9 nmchi nemchi nmshi mchit nji jit 3tini
-    3teni 3awni 3awnouni ma3rftch ma3reftch 3reft bach bash baghi baghya bghit""".split()
+    3teni 3awni 3awnouni ma3rftch ma3reftch 3reft bach bash baghi baghya tabib tbib chorta
+    shorta insan wala walla kolchi kolshi 3liya 3lia liya nsaw khdaw chadouni tilifon mostawsaf
+    lmostawsaf ghadi ghir rani raha fach imta hadchi hadak hadik walou bezzaf chhal bchhal
+    chh7al ch7al shhal 9adach b9adach kifash mzyana l3ilaj 3ilaj fabor lfabor dwa ddwa
+    mra rajel wlidi bnti khouti lbla3 nmout kanmout bla""".split()
 )
 _ARABIZI_WEAK = frozenset(
-    """la ma fi fe el al ana enta enti nta nti howa heya men min bla ila ida wah salam slm salamu
-    alaykum alikoum 3likom aleykum baraka allah yak sahha khouya mama baba""".split()
+    """la ma fi fe el al ana enta enti nta nti howa heya men min ila ida wah salam slm salamu
+    alaykum alikoum 3likom aleykum baraka allah yak sahha khouya mama baba fin hal l f w b
+    dar""".split()
 )
 _ARABIZI_DIGIT = re.compile(r"(?<=[a-z])[235789]|[235789](?=[a-z])")
+# SMS words that belong to one language only; each one counts as evidence for it.
+_MARKERS = {
+    "fr": frozenset("""slt bjr bsr cv stp svp jsuis chui jsui pk tkt mdr dacc jpp jsp jveux
+        jvais ptdr bcp tjrs qlq qqn qq vs ns oklm wsh frr""".split()),
+    "es": frozenset("""porfa xfa xfavor xq tb tmb q k ke hla olas eres estoy tengo necesito
+        quiero donde hay gracias graciass""".split()),
+    "en": frozenset("""pls plz im u ur thx ty wanna gonna gotta dunno abeg wetin dey
+        una""".split()),
+}
+MARKER_WEIGHT = 0.35
+
 _ORDINALS = frozenset("2nd 3rd 5th 7th 8th 9th 3g 5g mp3 2eme 3eme 5eme 7eme 8eme 9eme".split())
 
 # Words people of all four languages use; alone they say nothing about the language. Each maps
@@ -135,6 +157,52 @@ def _langdetect_profiles() -> str:
     return os.path.join(os.path.dirname(langdetect.__file__), "profiles")
 
 
+class WordLexicon:
+    """How often each word appears in the training messages of each Latin-script language.
+
+    lingua knows general French, English and Spanish; our users write unaccented, abbreviated
+    messages about health ("je suis deprime", "planning familial", "vaccin covid stp") that
+    lingua alone often gives to the wrong language. The words of the training messages are a
+    second, domain-specific opinion, combined with lingua's by multiplying the two
+    distributions (a naive Bayes over words, add-one smoothed).
+    """
+
+    def __init__(self, counts: dict[str, Counter[str]]) -> None:
+        self._counts = counts
+        self._totals = {code: sum(c.values()) for code, c in counts.items()}
+        self._vocabulary = len(set().union(*counts.values())) if counts else 0
+
+    @classmethod
+    def from_training_data(cls, root: Path = NLU_DATA_DIR,
+                           languages: tuple[str, ...] = ("en", "fr", "es")) -> WordLexicon:
+        """Count the words of `root/<language>/*.yml` (Rasa NLU files)."""
+        counts: dict[str, Counter[str]] = {}
+        for code in languages:
+            counter: Counter[str] = Counter()
+            for path in sorted((root / code).glob("*.yml")):
+                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                for block in data.get("nlu") or []:
+                    for line in str(block.get("examples", "")).splitlines():
+                        if line.strip().startswith("- "):
+                            counter.update(tokens(line.strip()[2:]))
+            if counter:
+                counts[code] = counter
+        return cls(counts)
+
+    def probabilities(self, words: list[str]) -> dict[str, float]:
+        """Return P(language | words) over the lexicon's languages; uniform if none known."""
+        if not self._counts:
+            return {}
+        scores = {}
+        for code, counter in self._counts.items():
+            denominator = self._totals[code] + self._vocabulary
+            scores[code] = sum(math.log((counter[w] + 1) / denominator) for w in words)
+        best = max(scores.values())
+        weights = {code: math.exp(score - best) for code, score in scores.items()}
+        total = sum(weights.values())
+        return {code: weight / total for code, weight in weights.items()}
+
+
 def arabizi_score(words: list[str]) -> float:
     """Return the share of tokens that mark Arabic written in Latin letters."""
     if not words:
@@ -157,9 +225,11 @@ class LanguageDetector:
         self,
         statistical: StatisticalDetector | None = None,
         decisive_confidence: float = 0.6,
+        lexicon: WordLexicon | None = None,
     ) -> None:
         self._statistical = statistical if statistical is not None else LinguaDetector()
         self._decisive_confidence = decisive_confidence
+        self._lexicon = lexicon
 
     def detect(self, text: str) -> Detection:
         """Return the best guess for `text` and whether it is strong enough to act on."""
@@ -183,12 +253,32 @@ class LanguageDetector:
         if share >= 0.34 or (share >= 0.25 and len(words) >= 4):
             return Detection("ar", min(0.99, 0.5 + share), "arabizi", True)
 
-        confidences = self._statistical.confidences(" ".join(words))
+        # The detector reads the text as written: accents and apostrophes are strong evidence.
+        confidences = self._statistical.confidences(_letters_only(text))
         if not confidences:
             return Detection(None, 0.0, "detector", False)
+        if self._lexicon is not None:
+            known = self._lexicon.probabilities(words)
+            if known:
+                confidences = {code: value * known.get(code, 0.0)
+                               for code, value in confidences.items()}
+                total = sum(confidences.values()) or 1.0
+                confidences = {code: value / total for code, value in confidences.items()}
+        for code, markers in _MARKERS.items():
+            hits = sum(1 for word in words if word in markers)
+            if hits and code in confidences:
+                confidences[code] += MARKER_WEIGHT * hits
+        total = sum(confidences.values()) or 1.0
+        confidences = {code: value / total for code, value in confidences.items()}
         code, confidence = max(confidences.items(), key=lambda item: item[1])
         return Detection(code, round(confidence, 4), "detector",
                          confidence >= self._decisive_confidence)
+
+
+def _letters_only(text: str) -> str:
+    """Keep words, accents and apostrophes; drop digits, emoji and punctuation runs."""
+    kept = "".join(ch if ch.isalpha() or ch in "'’ " else " " for ch in text)
+    return " ".join(kept.split())
 
 
 def decide_language(
@@ -225,6 +315,7 @@ def _base_code(hint: str | None) -> str | None:
 @lru_cache(maxsize=2)
 def get_detector(backend: str = "lingua") -> LanguageDetector:
     """Return a shared detector; models load once per process."""
+    lexicon = WordLexicon.from_training_data()
     if backend == "langdetect":
-        return LanguageDetector(LangdetectDetector())
-    return LanguageDetector(LinguaDetector())
+        return LanguageDetector(LangdetectDetector(), lexicon=lexicon)
+    return LanguageDetector(LinguaDetector(), lexicon=lexicon)

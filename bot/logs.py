@@ -16,7 +16,9 @@ import structlog
 def configure_logging(level: str = "WARNING") -> None:
     """Send logs to stderr at `level` and above; filter structlog the same way."""
     numeric = logging.getLevelName(level.upper())
-    logging.basicConfig(stream=sys.stderr, level=numeric, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=numeric, format="%(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger().setLevel(numeric)
     for name in ("rasa", "tensorflow", "absl", "sanic", "rasa_sdk"):
         logging.getLogger(name).setLevel(max(numeric, logging.WARNING))

@@ -112,7 +112,7 @@ class Server:
                 env=child_env({"SANIC_HOST": "127.0.0.1", "LOG_LEVEL_LIBRARIES": log_level}),
             )
         )
-        rasa_log = ["--debug"] if log_level == "DEBUG" else ([] if log_level == "INFO" else ["--quiet"])
+        rasa_log = {"DEBUG": ["--debug"], "INFO": []}.get(log_level, ["--quiet"])
         self._processes.append(
             subprocess.Popen(
                 [sys.executable, "-m", "rasa", "run", "--model", str(self.model),

@@ -59,3 +59,18 @@ def test_decision_order_explicit_then_text_then_previous_then_hint_then_guess_th
     assert decide_language(weak_es) == "es"
     assert decide_language(nothing, default="fr") == "fr"
     assert decide_language(nothing, explicit="ti", hint="am", default="en") == "en"
+
+
+def test_the_training_words_correct_lingua_on_unaccented_french() -> None:
+    from bot.language import LanguageDetector, LinguaDetector, WordLexicon
+
+    plain = LanguageDetector(LinguaDetector())
+    with_words = LanguageDetector(LinguaDetector(), lexicon=WordLexicon.from_training_data())
+    assert plain.detect("je suis deprime").code != "fr"  # lingua alone reads it as Spanish
+    assert with_words.detect("je suis deprime").code == "fr"
+
+
+def test_an_empty_lexicon_leaves_the_detector_unchanged() -> None:
+    from bot.language import WordLexicon
+
+    assert WordLexicon({}).probabilities(["hola"]) == {}

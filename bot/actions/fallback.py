@@ -113,7 +113,8 @@ class ActionAffirmDeny(BaseAction):
 
     def respond(self, turn: Turn) -> None:
         """Take "yes" as the first suggestion and "no" as a request to rephrase."""
-        suggested = turn.fallback_count > 0 and turn.choices and turn.choices[0].startswith("topic:")
+        suggested = bool(turn.fallback_count and turn.choices
+                         and turn.choices[0].startswith("topic:"))
         if turn.intent == "affirm" and suggested:
             turn.fallback_count = 0
             resolve_choice(turn, turn.choices[0])

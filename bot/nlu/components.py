@@ -185,7 +185,9 @@ class NumberedReplyClassifier(GraphComponent):
                 }
                 message.set(ENTITIES, message.get(ENTITIES, []) + [entity], add_to_output=True)
             fallback = {"name": NLU_FALLBACK, "confidence": 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r["name"] != NLU_FALLBACK]
+            ranking = [
+                r for r in message.get(INTENT_RANKING_KEY) or [] if r["name"] != NLU_FALLBACK
+            ]
             message.set(INTENT, fallback, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)
         return messages

@@ -1,0 +1,74 @@
+"""The migrant-bot command line: classify, content check, configuration errors, serve."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+from bot.paths import CONTENT_DIR, REPO_ROOT
+from tests.conftest import MIGRANT_BOT, start_server, stop_server
+
+ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
+
+
+def run(*args: str, stdin: str = "", env: dict[str, str] | None = None,
+        timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(MIGRANT_BOT), *args], input=stdin, capture_output=True,
+                          text=True, cwd=REPO_ROOT, env=env or ENV, timeout=timeout)
+
+
+def test_classify_writes_one_json_object_per_input_line(model: Path) -> None:
+    lines = ["hello, I need a doctor", "je suis enceinte", "عندي حمل وما عنديش الوراق",
+             "necesito condones", "/greet", "", "2"]
+    result = run("classify", stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr[-2000:]
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["text"] for r in records] == lines
+    for record in records:
+        assert {"text", "intent", "confidence", "language", "language_confidence"} <= set(record)
+        assert 0.0 <= record["confidence"] <= 1.0
+    assert [r["language"] for r in records[:4]] == ["en", "fr", "ar", "es"]
+    assert records[3]["intent"] == "contraception"
+    assert records[4]["intent"] != "greet" or records[4]["confidence"] < 1.0  # never forced
+    assert records[6]["intent"] == "nlu_fallback"
+    assert {"entity": "choice", "value": "2"} in records[6]["entities"]
+    # nothing Rasa logs (with message text at DEBUG) ends up on stdout or stderr
+    assert "processor.message.parse" not in result.stdout + result.stderr
+
+
+def test_content_check_passes_on_shipped_content_and_fails_on_broken(tmp_path: Path) -> None:
+    result = run("content", "check")
+    assert result.returncode == 0, result.stdout
+    assert "0 error(s)" in result.stdout
+    broken = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, broken)
+    (broken / "topics" / "hiv_sti.yml").unlink()
+    result = run("content", "check", "--content-dir", str(broken))
+    assert result.returncode == 1
+    assert "hiv_sti" in result.stdout
+    assert run("content", "check", "--strict").returncode == 1  # unverified facts
+
+
+def test_a_malformed_setting_names_the_variable_never_its_value() -> None:
+    result = run("content", "check", env={**ENV, "DEFAULT_LANGUAGE": "secret-value-42"})
+    assert result.returncode == 2
+    assert "DEFAULT_LANGUAGE" in result.stderr
+    assert "secret-value-42" not in result.stderr + result.stdout
+
+
+def _port_open(url: str) -> bool:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.socket() as sock:
+        return sock.connect_ex((host, int(port))) == 0
+
+
+def test_serve_stops_both_servers_cleanly_on_sigterm(model: Path, tmp_path: Path) -> None:
+    server = start_server(tmp_path / "serve.log")
+    assert server.chat().say("hello")
+    assert stop_server(server) == 0
+    assert not _port_open(server.url)
+    assert "Traceback" not in server.log.read_text(errors="replace")
