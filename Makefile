@@ -14,6 +14,7 @@ run: $(MODEL)
 	$(BIN)/migrant-bot chat
 
 test: $(MODEL)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 lint: $(BIN)/migrant-bot
@@ -28,6 +29,7 @@ $(BIN)/migrant-bot: pyproject.toml constraints.txt
 	  test -x $(BIN)/python || $$py -m venv $(VENV)
 	$(BIN)/pip install -q pip==24.0
 	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
+	@$(BIN)/rasa telemetry disable >/dev/null 2>&1 || true
 	@touch $@
 
 $(MODEL): $(BIN)/migrant-bot $(TRAINING)

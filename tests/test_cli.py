@@ -72,3 +72,11 @@ def test_serve_stops_both_servers_cleanly_on_sigterm(model: Path, tmp_path: Path
     assert stop_server(server) == 0
     assert not _port_open(server.url)
     assert "Traceback" not in server.log.read_text(errors="replace")
+
+
+def test_chat_answers_lines_from_standard_input(model: Path) -> None:
+    result = run("chat", stdin="salam\n2\n", timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    replies = [line for line in result.stdout.splitlines() if line.startswith("bot> ")]
+    assert any("مرحبا" in line for line in replies)
+    assert len(replies) >= 3

@@ -13,9 +13,9 @@ import pytest
 from bot.classify import load_agent
 from bot.evaluation import LanguageScores, load_examples, parse_all, score
 
-INTENT_F1_FLOOR = {"en": 0.85, "fr": 0.85, "ar": 0.80, "es": 0.85}
+INTENT_F1_FLOOR = {"en": 0.91, "fr": 0.90, "ar": 0.83, "es": 0.91}
 LANGUAGE_ACCURACY_FLOOR = 0.95
-SHORT_LANGUAGE_ACCURACY_FLOOR = 0.90
+SHORT_LANGUAGE_ACCURACY_FLOOR = 0.95
 
 
 @pytest.fixture(scope="module")
@@ -25,16 +25,14 @@ def scores(model: Path) -> dict[str, LanguageScores]:
     return {s.language: s for s in score(examples, parsed)}
 
 
-def test_the_heldout_set_is_never_trained_on() -> None:
-    from bot.paths import NLU_DATA_DIR
+def test_scored_messages_are_never_in_the_training_data() -> None:
+    from bot.evaluation import training_keys
+    from bot.text import tokens
 
-    training = set()
-    for path in NLU_DATA_DIR.rglob("*.yml"):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip().startswith("- "):
-                training.add(line.strip()[2:].strip().lower())
-    overlap = [e.text for e in load_examples() if e.text.lower() in training]
-    assert len(overlap) <= 5, overlap  # a handful of two-word messages may coincide
+    examples = load_examples()
+    seen = training_keys()
+    assert all(" ".join(tokens(e.text)) not in seen for e in examples)
+    assert len(examples) >= 800  # most of the 1,016 held-out messages remain
 
 
 @pytest.mark.parametrize("language", ["en", "fr", "ar", "es"])

@@ -41,4 +41,8 @@ class BaseAction(Action, ABC):
         self.respond(turn)
         if self.resets_fallback:
             turn.fallback_count = 0
+        return self.events(turn)
+
+    def events(self, turn: Turn) -> list[EventType]:
+        """Return the events that record what the turn changed."""
         return turn.final_events()

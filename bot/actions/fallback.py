@@ -21,6 +21,8 @@ from bot.content.render import topic_answer
 
 MAX_SUGGESTIONS = 3
 MIN_SUGGESTION_CONFIDENCE = 0.05
+# Below the fallback threshold but still this likely: treat as an emergency.
+EMERGENCY_OVERRIDE_CONFIDENCE = 0.2
 
 
 def resolve_choice(turn: Turn, choice: str) -> None:
@@ -49,6 +51,11 @@ def suggestions(turn: Turn) -> list[str]:
     return found[:MAX_SUGGESTIONS]
 
 
+def _confidence(turn: Turn, intent: str) -> float:
+    return next((float(r.get("confidence") or 0) for r in turn.intent_ranking
+                 if r.get("name") == intent), 0.0)
+
+
 class ActionHandleFallback(BaseAction):
     """Resolve numbered replies; otherwise run the two-stage fallback."""
 
@@ -70,7 +77,8 @@ class ActionHandleFallback(BaseAction):
             show_menu(turn)
             return
         likely = suggestions(turn)
-        if likely and likely[0] == "emergency":
+        if likely and likely[0] == "emergency" and _confidence(turn, "emergency") >= (
+                EMERGENCY_OVERRIDE_CONFIDENCE):
             turn.fallback_count = 0
             answer_topic(turn, "emergency")
         elif turn.fallback_count == 0 and likely:

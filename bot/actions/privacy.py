@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa_sdk import Tracker
 from rasa_sdk.events import AllSlotsReset, EventType, Restarted
-from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.base import BaseAction
 from bot.actions.turn import Turn
@@ -28,13 +24,6 @@ class ActionDeleteData(BaseAction):
         """Confirm the deletion."""
         turn.say(turn.message("data_deleted"))
 
-    async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: dict[str, Any],
-    ) -> list[EventType]:
-        """Confirm, then reset every slot and restart the conversation."""
-        turn = Turn.from_tracker(tracker, dispatcher)
-        self.respond(turn)
+    def events(self, turn: Turn) -> list[EventType]:
+        """Reset every slot and restart the conversation, whatever the turn changed."""
         return [AllSlotsReset(), Restarted()]

@@ -58,19 +58,11 @@ class FoldingTokenizer(WhitespaceTokenizer):
         ]
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
-    """Extract `country` and `language` entities from known names."""
-
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        """Return the default config: content from CONTENT_DIR (the repository's content/)."""
-        return {"content_dir": None}
+class _UntrainedComponent(GraphComponent):
+    """A component that learns nothing from training data and is built from its config."""
 
     def __init__(self, config: dict[str, Any]) -> None:
-        # Read at load time, not stored in the model: place names are content NGOs edit.
-        content_dir = config.get("content_dir") or str(get_settings().content_dir)
-        self._gazetteer = Gazetteer(cached_content(content_dir))
+        self.config = config
 
     @classmethod
     def create(
@@ -79,13 +71,29 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> GazetteerEntityExtractor:
-        """Create the extractor."""
+    ) -> _UntrainedComponent:
+        """Create the component from its config."""
         return cls(config)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Leave training data as it is: the names come from content, not from examples."""
+        """Leave training data as it is."""
         return training_data
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class GazetteerEntityExtractor(_UntrainedComponent, EntityExtractorMixin):
+    """Extract `country` and `language` entities from known names."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Return the default config: content from CONTENT_DIR (the repository's content/)."""
+        return {"content_dir": None}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        # Read at load time, not stored in the model: place names are content NGOs edit.
+        content_dir = config.get("content_dir") or str(get_settings().content_dir)
+        self._gazetteer = Gazetteer(cached_content(content_dir))
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Add the mentions of each message to its entities."""
@@ -112,7 +120,7 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class LanguageIdentifier(GraphComponent):
+class LanguageIdentifier(_UntrainedComponent):
     """Add the language the text alone shows to the parse result."""
 
     @staticmethod
@@ -121,22 +129,8 @@ class LanguageIdentifier(GraphComponent):
         return {"backend": "lingua"}
 
     def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
         self._detector = get_detector(config["backend"])
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LanguageIdentifier:
-        """Create the identifier (its models load once per process)."""
-        return cls(config)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Leave training data as it is."""
-        return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Set `language`, `language_confidence`, `language_method`, `language_decisive`."""
@@ -150,23 +144,8 @@ class LanguageIdentifier(GraphComponent):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class NumberedReplyClassifier(GraphComponent):
+class NumberedReplyClassifier(_UntrainedComponent):
     """Mark bare numbers and messages without words for the dialogue to resolve."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> NumberedReplyClassifier:
-        """Create the classifier."""
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Leave training data as it is."""
-        return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Replace the intent of a bare number or a wordless message with nlu_fallback."""

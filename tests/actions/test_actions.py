@@ -249,3 +249,14 @@ def test_the_action_server_registers_every_domain_action_and_no_abstract_base() 
         "action_greet", "action_show_menu", "action_answer_topic", "action_set_language",
         "action_set_country", "action_handle_fallback", "action_affirm_deny",
         "action_small_talk", "action_delete_data"}
+
+
+async def test_a_barely_likely_emergency_gets_did_you_mean_not_the_emergency_answer(
+    dispatcher: CollectingDispatcher, content: Content
+) -> None:
+    ranking = [{"name": "nlu_fallback", "confidence": 1.0},
+               {"name": "emergency", "confidence": 0.08},
+               {"name": "health_cost", "confidence": 0.07}]
+    await ActionHandleFallback().run(dispatcher, make_tracker(
+        "nlu_fallback", "qwerty zxcv", language="en", ranking=ranking), {})
+    assert texts(dispatcher)[0].startswith(content.message("did_you_mean", "en"))
