@@ -5,6 +5,9 @@ Starts the real server (Rasa and the action server) on loopback, then:
 * memory: resident set size of the Rasa and action-server processes after warm-up;
 * latency: one user, TURNS sequential turns over /webhooks/rest/webhook, p50 and p95;
 * throughput: CLIENTS concurrent users for SECONDS seconds, turns per second and p95.
+Each user starts a new conversation every CONVERSATION turns (default 10): real conversations
+are short, and Rasa's cost per turn grows with the length of the conversation (it replays and
+serialises the whole tracker), which `--conversation 200` shows.
 Every loop is bounded in count and time and talks only to 127.0.0.1.
 
 Usage: .venv/bin/python bench/server.py [--turns 200] [--clients 8] [--seconds 20]
@@ -63,6 +66,7 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--conversation", type=int, default=10)
     args = parser.parse_args()
     port = free_port()
     started = time.perf_counter()
@@ -80,7 +84,8 @@ def main() -> None:
     try:
         for i in range(20):
             post(url, "warm-up", MESSAGES[i % len(MESSAGES)])
-        latencies = [post(url, "bench-one", MESSAGES[i % len(MESSAGES)]) * 1000
+        per = args.conversation
+        latencies = [post(url, f"bench-one-{i // per}", MESSAGES[i % len(MESSAGES)]) * 1000
                      for i in range(args.turns)]
         memory = rss_mb(process.pid)
         done: list[float] = []
@@ -89,7 +94,8 @@ def main() -> None:
         def client(n: int) -> None:
             i = 0
             while time.monotonic() < deadline:
-                done.append(post(url, f"bench-{n}", MESSAGES[i % len(MESSAGES)]) * 1000)
+                sender = f"bench-{n}-{i // args.conversation}"
+                done.append(post(url, sender, MESSAGES[i % len(MESSAGES)]) * 1000)
                 i += 1
 
         threads = [threading.Thread(target=client, args=(n,)) for n in range(args.clients)]
