@@ -1,7 +1,8 @@
 """Compare language detectors on the held-out messages, overall and on one to three words.
 
 Prints accuracy of: langdetect alone, lingua alone (both restricted to the four languages),
-and the project's detector (script, Arabizi markers, shared words, then lingua or langdetect).
+and the project's detector (script, Arabizi markers, shared words, then lingua or langdetect,
+optionally weighed against the words of the training messages).
 Arabic script is decided by script in every project variant; the raw detectors see everything.
 
 Usage: .venv/bin/python bench/language_detectors.py
@@ -12,7 +13,7 @@ from __future__ import annotations
 import time
 
 from bot.evaluation import load_examples
-from bot.language import LangdetectDetector, LanguageDetector, LinguaDetector
+from bot.language import LangdetectDetector, LanguageDetector, LinguaDetector, WordLexicon
 
 
 class _RawLingua:
@@ -47,12 +48,17 @@ class _RawLangdetect:
 
 
 def main() -> None:
-    examples = load_examples()
+    examples = load_examples()  # held-out messages not also in the training data
+    lexicon = WordLexicon.from_training_data()
     candidates = {
         "langdetect (raw, 4 languages)": _RawLangdetect().detect,
         "lingua (raw, 4 languages)": _RawLingua().detect,
         "project + langdetect": LanguageDetector(LangdetectDetector()).detect,
         "project + lingua": LanguageDetector(LinguaDetector()).detect,
+        "project + langdetect + words": LanguageDetector(LangdetectDetector(),
+                                                         lexicon=lexicon).detect,
+        "project + lingua + words (used)": LanguageDetector(LinguaDetector(),
+                                                            lexicon=lexicon).detect,
     }
     print(f"{len(examples)} held-out messages; short = 1 to 3 words")
     print(f"{'detector':32} {'all':>6} {'short':>6} {'latin':>6} {'us/msg':>8}")
