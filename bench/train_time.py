@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 
+from bot.nlu.examples import read_examples
 from bot.paths import NLU_DATA_DIR, REPO_ROOT
 from bot.server import child_env
 
@@ -22,9 +23,7 @@ def main() -> None:
              "domain.yml", "--data", str(NLU_DATA_DIR), "--out", out, "--force"],
             cwd=REPO_ROOT, env=child_env(), check=True, capture_output=True)
         elapsed = time.perf_counter() - started
-    examples = sum(1 for p in NLU_DATA_DIR.rglob("*.yml")
-                   for line in p.read_text(encoding="utf-8").splitlines()
-                   if line.strip().startswith("- ") and p.name != "rules.yml")
+    examples = sum(len(read_examples(p)) for p in NLU_DATA_DIR.rglob("*.yml"))
     print(f"training ({examples} examples, 4 languages): {elapsed:.0f} s")
 
 

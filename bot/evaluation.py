@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bot.nlu.examples import read_examples
 from bot.paths import NLU_DATA_DIR, REPO_ROOT
 from bot.text import neutralize_command_prefix, tokens
 
@@ -50,21 +49,10 @@ class LanguageScores:
     short_language_accuracy: float
 
 
-def _examples_of(path: Path) -> list[tuple[str, str]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    found = []
-    for block in data.get("nlu") or []:
-        for line in str(block.get("examples", "")).splitlines():
-            text = line.strip()
-            if text.startswith("- "):
-                found.append((text[2:].strip(), block["intent"]))
-    return found
-
-
 def training_keys(root: Path = NLU_DATA_DIR) -> set[str]:
     """Return the folded text of every training example."""
     return {" ".join(tokens(text)) for path in root.rglob("*.yml")
-            for text, _ in _examples_of(path)}
+            for text, _ in read_examples(path)}
 
 
 def load_examples(directory: Path = HELDOUT_DIR, exclude_training: bool = True) -> list[Example]:
@@ -72,7 +60,7 @@ def load_examples(directory: Path = HELDOUT_DIR, exclude_training: bool = True) 
     seen = training_keys() if exclude_training else set()
     examples = []
     for language in LANGUAGES:
-        for text, intent in _examples_of(directory / f"{language}.yml"):
+        for text, intent in read_examples(directory / f"{language}.yml"):
             if " ".join(tokens(text)) not in seen:
                 examples.append(Example(text, intent, language))
     return examples
@@ -83,9 +71,9 @@ def macro_f1(expected: list[str], predicted: list[str]) -> float:
     labels = sorted(set(expected))
     scores = []
     for label in labels:
-        tp = sum(1 for e, p in zip(expected, predicted, strict=False) if e == label and p == label)
-        fp = sum(1 for e, p in zip(expected, predicted, strict=False) if e != label and p == label)
-        fn = sum(1 for e, p in zip(expected, predicted, strict=False) if e == label and p != label)
+        tp = sum(1 for e, p in zip(expected, predicted, strict=True) if e == label and p == label)
+        fp = sum(1 for e, p in zip(expected, predicted, strict=True) if e != label and p == label)
+        fn = sum(1 for e, p in zip(expected, predicted, strict=True) if e == label and p != label)
         precision = tp / (tp + fp) if tp + fp else 0.0
         recall = tp / (tp + fn) if tp + fn else 0.0
         scores.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
@@ -111,7 +99,7 @@ def top_intent(parsed: dict[str, Any]) -> str | None:
 def score(examples: list[Example], parsed: list[dict[str, Any]]) -> list[LanguageScores]:
     """Return the figures per language."""
     by_language: dict[str, list[tuple[Example, dict[str, Any]]]] = defaultdict(list)
-    for example, result in zip(examples, parsed, strict=False):
+    for example, result in zip(examples, parsed, strict=True):
         by_language[example.language].append((example, result))
     scores = []
     for language, pairs in by_language.items():

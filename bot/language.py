@@ -25,8 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
-import yaml
-
+from bot.nlu.examples import read_examples
 from bot.paths import NLU_DATA_DIR
 from bot.text import is_arabic_letter, is_ethiopic_letter, tokens
 
@@ -180,11 +179,8 @@ class WordLexicon:
         for code in languages:
             counter: Counter[str] = Counter()
             for path in sorted((root / code).glob("*.yml")):
-                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-                for block in data.get("nlu") or []:
-                    for line in str(block.get("examples", "")).splitlines():
-                        if line.strip().startswith("- "):
-                            counter.update(tokens(line.strip()[2:]))
+                for text, _ in read_examples(path):
+                    counter.update(tokens(text))
             if counter:
                 counts[code] = counter
         return cls(counts)
