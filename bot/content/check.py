@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.content import sms
+from bot import sms
 from bot.content.model import TOPIC_INTENTS, Content, ContentError, Provenance, load_content
 from bot.content.render import fact_values, placeholders
 from bot.text import arabic_variants, tokens
