@@ -8,25 +8,76 @@
 | REDIS_URL | keep conversations in Redis instead of memory (redis://host:port/db) | unset |
 | TRACKER_RECORD_EXP | seconds a conversation is kept in Redis | 3600 |
 | LOG_LEVEL | DEBUG, INFO, WARNING, ERROR | INFO |
+| DATABASE_URL | SQLAlchemy URL (SQLite or PostgreSQL) | var/migrant-bot.sqlite3 |
+| PSEUDONYM_KEY | secret key of the pseudonyms, 32+ characters | needed by the channels |
+| PUBLIC_BASE_URL | the https URL the internet reaches us at (Twilio signs it) | unset |
+| TELEGRAM_BOT_TOKEN | enables Telegram | unset |
+| TELEGRAM_WEBHOOK_SECRET | sent by Telegram with each update | needed with the token |
+| TELEGRAM_API_BASE_URL | root of the Bot API | https://api.telegram.org |
+| TWILIO_ACCOUNT_SID | enables Twilio SMS and WhatsApp (AC + 32 hex) | unset |
+| TWILIO_AUTH_TOKEN | checks webhook signatures, authenticates sends | needed with the SID |
+| TWILIO_SMS_FROM | SMS sender: +E.164 or a Messaging Service SID (MG...) | unset |
+| TWILIO_WHATSAPP_FROM | WhatsApp sender, whatsapp:+E.164 | unset |
+| TWILIO_API_BASE_URL | root of the Twilio REST API | https://api.twilio.com |
+| SMS_SEGMENT_BUDGET | segments an SMS answer may use before "reply MORE" (1-10) | 3 |
+
+A channel whose variables are absent is not enabled. One that is half configured (a token without
+its secret, a SID without a sender) stops start-up, like a malformed value.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
 
-from bot.paths import CONTENT_DIR
+from bot.paths import CONTENT_DIR, REPO_ROOT
 
 SUPPORTED_LANGUAGES = ("en", "fr", "ar", "es")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'var' / 'migrant-bot.sqlite3'}"
+MIN_PSEUDONYM_KEY_CHARS = 32
+
+_TELEGRAM_TOKEN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
+_TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_TWILIO_SID = re.compile(r"AC[0-9a-fA-F]{32}")
+_TWILIO_TOKEN = re.compile(r"[0-9a-fA-F]{32}")
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+_MESSAGING_SERVICE = re.compile(r"MG[0-9a-fA-F]{32}")
 
 
 class SettingsError(ValueError):
     """A variable is present but malformed; the message names it, never its value."""
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    """The Telegram channel's configuration (secrets never shown in a repr)."""
+
+    token: str = field(repr=False)
+    webhook_secret: str = field(repr=False)
+    api_base_url: str = "https://api.telegram.org"
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    """The Twilio channel's configuration: SMS, WhatsApp or both."""
+
+    account_sid: str
+    auth_token: str = field(repr=False)
+    sms_from: str | None = None
+    whatsapp_from: str | None = None
+    api_base_url: str = "https://api.twilio.com"
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """Return the enabled kinds: "sms", "whatsapp"."""
+        return tuple(kind for kind, sender in (("sms", self.sms_from),
+                                               ("whatsapp", self.whatsapp_from)) if sender)
 
 
 @dataclass(frozen=True)
@@ -39,6 +90,22 @@ class Settings:
     redis_url: str | None = None
     tracker_record_exp: int = 3600
     log_level: str = "INFO"
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)
+    pseudonym_key: bytes | None = field(default=None, repr=False)
+    public_base_url: str | None = None
+    telegram: TelegramSettings | None = None
+    twilio: TwilioSettings | None = None
+    sms_segment_budget: int = 3
+
+    @property
+    def channels(self) -> list[str]:
+        """Return the enabled messaging channels, as `serve` reports them."""
+        names = ["rest"]
+        if self.telegram:
+            names.append("telegram")
+        if self.twilio:
+            names.extend(f"twilio-{kind}" for kind in self.twilio.kinds)
+        return names
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -58,6 +125,20 @@ class Settings:
         log_level = env.get("LOG_LEVEL", "INFO").strip().upper()
         if log_level not in LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        public_base_url = _url(env, "PUBLIC_BASE_URL", None)
+        raw_key = env.get("PSEUDONYM_KEY") or None
+        if raw_key is not None and len(raw_key) < MIN_PSEUDONYM_KEY_CHARS:
+            raise SettingsError(
+                f"PSEUDONYM_KEY must be at least {MIN_PSEUDONYM_KEY_CHARS} characters; make one "
+                "with: python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        pseudonym_key = raw_key.encode() if raw_key else None
+        telegram = _telegram(env)
+        twilio = _twilio(env)
+        if (telegram or twilio) and pseudonym_key is None:
+            raise SettingsError("PSEUDONYM_KEY is required when a messaging channel is enabled")
+        if twilio and public_base_url is None:
+            raise SettingsError("PUBLIC_BASE_URL is required when TWILIO_ACCOUNT_SID is set")
         return cls(
             default_language=default_language,
             content_dir=content_dir,
@@ -65,10 +146,90 @@ class Settings:
             redis_url=redis_url,
             tracker_record_exp=_positive_int(env, "TRACKER_RECORD_EXP", 3600),
             log_level=log_level,
+            database_url=_database_url(env),
+            pseudonym_key=pseudonym_key,
+            public_base_url=public_base_url,
+            telegram=telegram,
+            twilio=twilio,
+            sms_segment_budget=_positive_int(env, "SMS_SEGMENT_BUDGET", 3, maximum=10),
         )
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+def _telegram(env: Mapping[str, str]) -> TelegramSettings | None:
+    token = env.get("TELEGRAM_BOT_TOKEN") or None
+    secret = env.get("TELEGRAM_WEBHOOK_SECRET") or None
+    if secret is not None and not _TELEGRAM_SECRET.fullmatch(secret):
+        raise SettingsError(
+            "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    api = _url(env, "TELEGRAM_API_BASE_URL", "https://api.telegram.org")
+    if token is None:
+        return None
+    if not _TELEGRAM_TOKEN.fullmatch(token):
+        raise SettingsError("TELEGRAM_BOT_TOKEN must look like 123456:ABC-DEF... (from BotFather)")
+    if secret is None:
+        raise SettingsError("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_BOT_TOKEN is set")
+    return TelegramSettings(token=token, webhook_secret=secret, api_base_url=str(api))
+
+
+def _twilio(env: Mapping[str, str]) -> TwilioSettings | None:
+    sid = env.get("TWILIO_ACCOUNT_SID") or None
+    token = env.get("TWILIO_AUTH_TOKEN") or None
+    sms_from = env.get("TWILIO_SMS_FROM") or None
+    whatsapp_from = env.get("TWILIO_WHATSAPP_FROM") or None
+    api = _url(env, "TWILIO_API_BASE_URL", "https://api.twilio.com")
+    if sms_from is not None and not (_E164.fullmatch(sms_from)
+                                     or _MESSAGING_SERVICE.fullmatch(sms_from)):
+        raise SettingsError("TWILIO_SMS_FROM must be a +E.164 number or a Messaging Service SID")
+    if whatsapp_from is not None:
+        number = whatsapp_from.removeprefix("whatsapp:")
+        if not _E164.fullmatch(number):
+            raise SettingsError("TWILIO_WHATSAPP_FROM must look like whatsapp:+E.164")
+        whatsapp_from = f"whatsapp:{number}"
+    if sid is None:
+        return None
+    if not _TWILIO_SID.fullmatch(sid):
+        raise SettingsError("TWILIO_ACCOUNT_SID must be AC followed by 32 hexadecimal digits")
+    if token is None:
+        raise SettingsError("TWILIO_AUTH_TOKEN is required when TWILIO_ACCOUNT_SID is set")
+    if not _TWILIO_TOKEN.fullmatch(token):
+        raise SettingsError("TWILIO_AUTH_TOKEN must be 32 hexadecimal digits")
+    if sms_from is None and whatsapp_from is None:
+        raise SettingsError(
+            "TWILIO_SMS_FROM or TWILIO_WHATSAPP_FROM is required when TWILIO_ACCOUNT_SID is set")
+    return TwilioSettings(account_sid=sid, auth_token=token, sms_from=sms_from,
+                          whatsapp_from=whatsapp_from, api_base_url=str(api))
+
+
+def _url(env: Mapping[str, str], name: str, default: str | None) -> str | None:
+    raw = env.get(name) or None
+    if raw is None:
+        return default
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.query:
+        raise SettingsError(f"{name} must be an http(s) URL with a host and no query")
+    return raw.rstrip("/")
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    raw = env.get("DATABASE_URL") or None
+    if raw is None:
+        return DEFAULT_DATABASE_URL
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise SettingsError("DATABASE_URL must be a database URL (sqlite:///..., "
+                            "postgresql://...)") from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise SettingsError("DATABASE_URL must be a SQLite or PostgreSQL URL")
+    return raw
+
+
+def _positive_int(
+    env: Mapping[str, str], name: str, default: int, maximum: int | None = None
+) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -78,6 +239,8 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number") from None
     if value <= 0:
         raise SettingsError(f"{name} must be positive")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{name} must be at most {maximum}")
     return value
 
 
