@@ -1,4 +1,4 @@
-"""The `migrant-bot` command: train, chat, serve, classify, content check."""
+"""The `migrant-bot` command: train, chat, serve, classify, telegram, content check."""
 
 from __future__ import annotations
 
@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     classify.set_defaults(handler=cmd_classify)
 
+    telegram = commands.add_parser("telegram", help="Telegram set-up")
+    telegram_commands = telegram.add_subparsers(title="telegram commands")
+    set_webhook = telegram_commands.add_parser(
+        "set-webhook", help="register PUBLIC_BASE_URL/webhooks/telegram/webhook with the secret")
+    set_webhook.set_defaults(handler=cmd_telegram_set_webhook)
+
     content = commands.add_parser("content", help="work with content/")
     content_commands = content.add_subparsers(title="content commands")
     check = content_commands.add_parser("check", help="check every answer before it goes out")
@@ -95,7 +101,7 @@ def _require_model(model: Path) -> bool:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Run both servers until SIGTERM or SIGINT."""
-    from bot.server import Server
+    from bot.server import Server, describe_channels
 
     if not _require_model(args.model):
         return 1
@@ -106,9 +112,43 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print("migrant-bot: the servers did not start", file=sys.stderr)
         server.stop()
         return 1
-    print(f"migrant-bot: serving on {server.url} (channels: rest at /webhooks/rest/webhook)",
+    print(f"migrant-bot: serving on {server.url} (channels: {describe_channels(settings)})",
           flush=True)
     return server.wait()
+
+
+def cmd_telegram_set_webhook(args: argparse.Namespace, settings: Settings) -> int:
+    """Register the webhook and the command menu with the Bot API."""
+    import asyncio
+
+    from bot.channels.base import ChannelStats, PermanentFailure, TemporaryFailure
+    from bot.channels.telegram import TelegramSender
+
+    if settings.telegram is None:
+        print("migrant-bot: set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET first",
+              file=sys.stderr)
+        return 2
+    if not settings.public_base_url:
+        print("migrant-bot: set PUBLIC_BASE_URL (the https address Telegram will call)",
+              file=sys.stderr)
+        return 2
+    url = f"{settings.public_base_url}/webhooks/telegram/webhook"
+    telegram = settings.telegram
+
+    async def register() -> None:
+        sender = TelegramSender(telegram, ChannelStats())
+        try:
+            await sender.set_webhook(url, telegram.webhook_secret)
+        finally:
+            await sender.close()
+
+    try:
+        asyncio.run(register())
+    except (PermanentFailure, TemporaryFailure) as error:
+        print(f"migrant-bot: Telegram refused the webhook: {error}", file=sys.stderr)
+        return 1
+    print(f"migrant-bot: Telegram will send updates to {url}")
+    return 0
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:

@@ -74,6 +74,30 @@ def endpoints_config(settings: Settings, action_port: int) -> dict[str, object]:
     return config
 
 
+def credentials_config(settings: Settings) -> dict[str, object]:
+    """Return Rasa's input channels: REST always, Telegram and Twilio when configured.
+
+    Channels read their secrets from the environment themselves, so this file holds none.
+    """
+    config: dict[str, object] = {"bot.channels.rest.SafeRestInput": {}}
+    if settings.telegram:
+        config["bot.channels.telegram.TelegramInput"] = {}
+    if settings.twilio:
+        config["bot.channels.twilio.TwilioInput"] = {}
+    return config
+
+
+def describe_channels(settings: Settings) -> str:
+    """Return the enabled channels and their webhook paths, for `serve` to print."""
+    parts = ["rest at /webhooks/rest/webhook"]
+    if settings.telegram:
+        parts.append("telegram at /webhooks/telegram/webhook")
+    if settings.twilio:
+        kinds = " and ".join(settings.twilio.kinds)
+        parts.append(f"twilio ({kinds}) at /webhooks/twilio/webhook")
+    return "; ".join(parts)
+
+
 class Server:
     """The Rasa server and the action server as one unit."""
 
@@ -103,6 +127,8 @@ class Server:
         """Start the action server, then Rasa."""
         endpoints = Path(self._workdir.name) / "endpoints.yml"
         endpoints.write_text(yaml.safe_dump(endpoints_config(self.settings, self.action_port)))
+        credentials = Path(self._workdir.name) / "credentials.yml"
+        credentials.write_text(yaml.safe_dump(credentials_config(self.settings)))
         log_level = self.settings.log_level
         self._processes.append(
             subprocess.Popen(
@@ -117,7 +143,7 @@ class Server:
             subprocess.Popen(
                 [sys.executable, "-m", "rasa", "run", "--model", str(self.model),
                  "--port", str(self.port), "--interface", self.host,
-                 "--credentials", str(REPO_ROOT / "credentials.yml"),
+                 "--credentials", str(credentials),
                  "--endpoints", str(endpoints), *rasa_log],
                 cwd=REPO_ROOT,
                 env=child_env(),

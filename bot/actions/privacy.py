@@ -21,8 +21,8 @@ class ActionDeleteData(BaseAction):
         return "action_delete_data"
 
     def respond(self, turn: Turn) -> None:
-        """Confirm the deletion."""
-        turn.say(turn.message("data_deleted"))
+        """Confirm the deletion; `forget` tells the channel to drop what it holds too."""
+        turn.say(turn.message("data_deleted"), forget=True)
 
     def events(self, turn: Turn) -> list[EventType]:
         """Reset every slot and restart the conversation, whatever the turn changed."""

@@ -103,9 +103,14 @@ class Turn:
         """Return interface sentence `key` in the reply language."""
         return self.content.message(key, self.language, **values)
 
-    def say(self, text: str) -> None:
-        """Send `text`."""
-        self.dispatcher.utter_message(text=text)
+    def say(self, text: str, **flags: bool) -> None:
+        """Send `text`.
+
+        Each message carries its language (channels phrase their own additions, such as
+        "reply MORE", in it) and any `flags` for the channel, such as `forget=True` after a
+        deletion.
+        """
+        self.dispatcher.utter_message(text=text, language=self.language, **flags)
 
     def ask(self, title: str, options: list[tuple[str, str]], footer: str | None = None) -> None:
         """Send a numbered question; `options` are (choice, label) pairs.
@@ -118,7 +123,7 @@ class Turn:
         if footer:
             text = f"{text}\n{footer}"
         buttons = [{"title": label, "payload": str(i)} for i, label in enumerate(labels, 1)]
-        self.dispatcher.utter_message(text=text, buttons=buttons)
+        self.dispatcher.utter_message(text=text, buttons=buttons, language=self.language)
         self.choices = [choice for choice, _ in options]
 
     def topic_title(self, topic: str) -> str:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import yaml
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
 from bot.actions.choose_country import ActionSetCountry
 from bot.actions.choose_language import ActionSetLanguage
 from bot.actions.conversation import ActionSmallTalk
 from bot.actions.fallback import ActionAffirmDeny, ActionHandleFallback
+from bot.actions.media import ActionUnsupportedMedia
 from bot.actions.menu import ActionGreet, ActionShowMenu
 from bot.actions.privacy import ActionDeleteData
 from bot.actions.topics import ActionAnswerTopic
 from bot.content import Content
+from bot.paths import REPO_ROOT
 from tests.actions.conftest import make_tracker, slot_events, texts
 
 MAIN_MENU = ["topic:health_rights", "topic:health_cost", "topic:health_confidentiality",
@@ -245,10 +248,38 @@ async def test_delete_data_confirms_then_resets_slots_and_restarts(
 def test_the_action_server_registers_every_domain_action_and_no_abstract_base() -> None:
     executor = ActionExecutor()
     executor.register_package("bot.actions")
-    assert set(executor.actions) == {
-        "action_greet", "action_show_menu", "action_answer_topic", "action_set_language",
-        "action_set_country", "action_handle_fallback", "action_affirm_deny",
-        "action_small_talk", "action_delete_data"}
+    domain = yaml.safe_load((REPO_ROOT / "domain.yml").read_text())
+    assert set(executor.actions) == set(domain["actions"])
+    assert "action_unsupported_media" in executor.actions
+
+
+async def test_a_voice_note_gets_the_polite_reply_in_the_hinted_language(
+    dispatcher: CollectingDispatcher, content: Content
+) -> None:
+    tracker = make_tracker("unsupported_media", '/unsupported_media{"media": "voice"}',
+                           entities=[{"entity": "media", "value": "voice"}],
+                           decisive=False, metadata={"language_hint": "es"})
+    events = await ActionUnsupportedMedia().run(dispatcher, tracker, {})
+    assert texts(dispatcher) == [content.message("unsupported_media", "es")]
+    assert dispatcher.messages[0]["language"] == "es", "the channel learns the reply language"
+    assert slot_events(events)["language"] == "es"
+
+
+async def test_an_empty_message_gets_the_menu(
+    dispatcher: CollectingDispatcher, content: Content
+) -> None:
+    tracker = make_tracker("unsupported_media", entities=[{"entity": "media", "value": "empty"}],
+                           slots={"language": "fr"})
+    await ActionUnsupportedMedia().run(dispatcher, tracker, {})
+    replies = texts(dispatcher)
+    assert replies[0] == content.message("empty_message", "fr") and len(replies) == 2
+
+
+async def test_deleting_data_tells_the_channel_to_forget_too(
+    dispatcher: CollectingDispatcher,
+) -> None:
+    await ActionDeleteData().run(dispatcher, make_tracker("delete_data", "delete my data"), {})
+    assert dispatcher.messages[0]["forget"] is True
 
 
 async def test_a_barely_likely_emergency_gets_did_you_mean_not_the_emergency_answer(

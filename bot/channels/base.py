@@ -1,0 +1,391 @@
+"""What the messaging channels share: turns, replies, de-duplication, ordering and retries.
+
+A webhook does only what must happen before it answers: authenticate, parse, drop a repeat,
+turn the raw sender into a pseudonym. The turn itself (Rasa, then the vendor's send API) runs in
+a background task, so Telegram and Twilio get their 200 in milliseconds and a slow send never
+holds a webhook. Turns of one person run one after the other, in the order they arrived.
+
+How a reply reaches the person: the raw address (chat id, phone number) is held only by the
+task handling that one message, in memory, and passed to the vendor's send call. Rasa, the
+tracker store, the logs and every table see the pseudonym. Nothing maps a pseudonym back to an
+address; the next message from the person brings the address again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections import OrderedDict, defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.optouts import OptOutStore
+from bot.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Replies to "MORE" in each language, and the hint that invites it (GSM-7 only, so the hint
+#: never switches a French or Spanish SMS to UCS-2).
+MORE_WORDS = frozenset({"more", "plus", "suite", "mas", "más", "المزيد", "مزيد", "+"})
+MORE_HINT = {
+    "en": "Reply MORE for the rest.",
+    "fr": "Repondez PLUS pour la suite.",
+    "ar": "أرسل «المزيد» لبقية الجواب.",
+    "es": "Responde MAS para seguir.",
+}
+#: Telegram's "clear this chat" button, offered after /delete and on /clear.
+CLEAR_CHAT = {
+    "en": "🧹 Clear this chat",
+    "fr": "🧹 Effacer cette discussion",
+    "ar": "🧹 امسح هذه المحادثة",
+    "es": "🧹 Borrar este chat",
+}
+CLEAR_DONE = {
+    "en": "Chat cleared.",
+    "fr": "Discussion effacée.",
+    "ar": "تم مسح المحادثة.",
+    "es": "Chat borrado.",
+}
+
+
+def phrase(table: dict[str, str], language: str | None) -> str:
+    """Return the channel phrase in `language`, English when missing."""
+    return table.get(language or "en") or table["en"]
+
+
+def command(intent: str, **entities: str) -> str:
+    """Return the Rasa text that forces `intent` (only channels build these, never users)."""
+    return f"/{intent}{json.dumps(entities, ensure_ascii=False)}" if entities else f"/{intent}"
+
+
+@dataclass
+class Reply:
+    """One message the assistant wants to send, as the actions built it."""
+
+    text: str
+    buttons: list[tuple[str, str]] = field(default_factory=list)
+    language: str | None = None
+    forget: bool = False
+
+
+class ReplyCollector(OutputChannel):
+    """Collect what Rasa says during one turn, with the metadata the actions attached."""
+
+    def __init__(self) -> None:
+        self.replies: list[Reply] = []
+
+    @classmethod
+    def name(cls) -> str:
+        """Name the collector."""
+        return "collector"
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """Keep the text, the buttons (title, payload), the language and the forget flag."""
+        text = message.get("text") or ""
+        buttons = [
+            (str(button.get("title", "")), str(button.get("payload", "")))
+            for button in message.get("buttons") or []
+            if isinstance(button, dict)
+        ]
+        if text or buttons:
+            self.replies.append(Reply(text, buttons, message.get("language"),
+                                      bool(message.get("forget"))))
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        """Keep a plain text (Rasa calls this only through send_response here)."""
+        await self.send_response(recipient_id, {"text": text, **kwargs})
+
+
+async def run_turn(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    text: str,
+    person: str,
+    channel: str,
+    metadata: dict[str, Any] | None = None,
+) -> list[Reply]:
+    """Send one message through Rasa under the pseudonym `person`; return the replies."""
+    collector = ReplyCollector()
+    await on_new_message(UserMessage(text, collector, person, input_channel=channel,
+                                     metadata=metadata or {}))
+    return collector.replies
+
+
+class SeenUpdates:
+    """Remember update ids for a while, to handle a retried update once.
+
+    In memory, bounded (oldest forgotten first) and with a time limit: the vendors retry within
+    minutes, and the ids identify messages, not people.
+    """
+
+    def __init__(self, capacity: int = 100_000, ttl_seconds: float = 24 * 3600) -> None:
+        self.capacity = capacity
+        self.ttl = ttl_seconds
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def first_time(self, key: str) -> bool:
+        """Return True the first time `key` is seen (and remember it), False after."""
+        now = time.monotonic()
+        while self._seen:
+            oldest, at = next(iter(self._seen.items()))
+            if now - at < self.ttl and len(self._seen) < self.capacity:
+                break
+            self._seen.pop(oldest)
+        if key in self._seen:
+            return False
+        self._seen[key] = now
+        return True
+
+
+class PersonLocks:
+    """One lock per person, so one person's turns run in order; unused locks are dropped."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: defaultdict[str, int] = defaultdict(int)
+
+    @asynccontextmanager
+    async def hold(self, person: str) -> AsyncIterator[None]:
+        """Hold the lock of `person`."""
+        lock = self._locks.setdefault(person, asyncio.Lock())
+        self._users[person] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[person] -= 1
+            if not self._users[person]:
+                del self._users[person]
+                self._locks.pop(person, None)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+class Background:
+    """Run turns as tasks, keep references to them, and wait for them at shutdown."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Start `coroutine`; a failure is logged without anything about the person."""
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            error = task.exception()
+            logger.error("A channel turn failed: %s", type(error).__name__)
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait for running turns to finish (at shutdown), then cancel what is left."""
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+        for task in pending:
+            task.cancel()
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+
+@dataclass
+class ChannelStats:
+    """Counts a channel exposes on its health route; never anything about a person."""
+
+    received: int = 0
+    duplicates: int = 0
+    forbidden: int = 0
+    malformed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    unreachable: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """Return the counts."""
+        return dict(self.__dict__)
+
+
+class RateLimiter:
+    """A token bucket: at most `rate` sends a second on average, bursts of `burst`."""
+
+    def __init__(self, rate: float, burst: int | None = None) -> None:
+        self.rate = rate
+        self.capacity = float(burst or max(1, int(rate)))
+        self._tokens = self.capacity
+        self._updated = time.monotonic()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        """Wait for a token."""
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
+                self._updated = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                await asyncio.sleep((1 - self._tokens) / self.rate)
+
+
+class TemporaryFailure(Exception):
+    """The send may work if tried again (network error, 5xx, 429 after `retry_after`)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class Unreachable(Exception):
+    """The person cannot be messaged any more (blocked the bot, sent STOP)."""
+
+
+class PermanentFailure(Exception):
+    """The vendor refused the send for good (bad request, bad credentials)."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to retry a send."""
+
+    attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    max_retry_after: float = 120.0
+
+
+async def with_retries(
+    attempt: Callable[[], Awaitable[T]], policy: RetryPolicy, stats: ChannelStats
+) -> T:
+    """Call `attempt` until it succeeds, retrying temporary failures with backoff.
+
+    A 429's `retry_after` is waited out exactly (capped by the policy); other temporary
+    failures back off exponentially with jitter. `Unreachable` and `PermanentFailure` are raised
+    at once, and the last `TemporaryFailure` when the attempts run out.
+    """
+    for number in range(1, policy.attempts + 1):
+        try:
+            return await attempt()
+        except TemporaryFailure as failure:
+            if number == policy.attempts:
+                raise
+            stats.retried += 1
+            if failure.retry_after is not None:
+                delay = min(failure.retry_after, policy.max_retry_after)
+            else:
+                delay = min(policy.max_delay, policy.base_delay * 2 ** (number - 1))
+                delay *= 0.75 + random.random() / 2
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class PendingMore:
+    """The rest of a cut answer, by person, until they reply MORE (kept one day, in memory)."""
+
+    def __init__(self, ttl_seconds: float = 24 * 3600, capacity: int = 50_000) -> None:
+        self.ttl = ttl_seconds
+        self.capacity = capacity
+        self._rest: OrderedDict[str, tuple[str, str | None, float]] = OrderedDict()
+
+    def put(self, person: str, rest: str, language: str | None) -> None:
+        """Keep `rest` for `person` (an empty rest forgets what was kept)."""
+        self._rest.pop(person, None)
+        if rest:
+            self._rest[person] = (rest, language, time.monotonic())
+            while len(self._rest) > self.capacity:
+                self._rest.popitem(last=False)
+
+    def take(self, person: str) -> tuple[str, str | None] | None:
+        """Return and forget (rest, language) for `person`, or None."""
+        item = self._rest.pop(person, None)
+        if item is None or time.monotonic() - item[2] > self.ttl:
+            return None
+        return item[0], item[1]
+
+    def forget(self, person: str) -> None:
+        """Drop what is kept for `person`."""
+        self._rest.pop(person, None)
+
+
+def is_more(text: str) -> bool:
+    """Return True when `text` asks for the rest of an answer ("MORE", "plus", "المزيد")."""
+    return text.strip().strip(".!").casefold() in MORE_WORDS
+
+
+class MessagingInput(InputChannel):
+    """What the Telegram and Twilio input channels share: state, opt-outs, order, health."""
+
+    #: Why a person the vendor refuses to reach is opted out ("blocked", "undeliverable").
+    unreachable_reason = "blocked"
+
+    def __init__(self, settings: Settings, optouts: OptOutStore | None = None) -> None:
+        self.settings = settings
+        self.stats = ChannelStats()
+        self._optouts = optouts
+        self.seen = SeenUpdates()
+        self.locks = PersonLocks()
+        self.background = Background()
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> MessagingInput:
+        """Build from the environment (credentials.yml holds no secrets)."""
+        return cls(get_settings())
+
+    @property
+    def optouts(self) -> OptOutStore:
+        """Open the opt-out store on first use."""
+        if self._optouts is None:
+            self._optouts = OptOutStore.from_url(self.settings.database_url)
+        return self._optouts
+
+    async def opt_out(self, person: str, channel: str, reason: str) -> None:
+        """Record an opt-out without blocking the event loop."""
+        await asyncio.to_thread(self.optouts.mark, person, channel, reason)
+
+    async def opt_in(self, person: str) -> None:
+        """Forget an opt-out (START, /start, or a deletion) without blocking the event loop."""
+        await asyncio.to_thread(self.optouts.clear, person)
+
+    async def in_order(
+        self, person: str, channel: str, turn: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Run `turn` after the person's earlier ones; classify what the vendor refused."""
+        async with self.locks.hold(person):
+            try:
+                await turn()
+            except Unreachable:
+                self.stats.unreachable += 1
+                await self.opt_out(person, channel, self.unreachable_reason)
+            except (TemporaryFailure, PermanentFailure) as failure:
+                self.stats.failed += 1
+                logger.warning("A %s send failed: %s", self.name(), failure)
+
+    def add_health_and_shutdown(
+        self, webhook: Blueprint, close: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Add GET / (counts only) and finish running turns when the server stops."""
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok", **self.stats.as_dict()})
+
+        @webhook.listener("before_server_stop")
+        async def drain(*_: Any) -> None:
+            await self.background.drain()
+            await close()
