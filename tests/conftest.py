@@ -1,4 +1,8 @@
-"""Shared fixtures: the trained model, a real server started with `migrant-bot serve`."""
+"""Shared fixtures: the trained model, and a real server started with `migrant-bot serve`.
+
+The session server has every channel on: Telegram and Twilio point at local fake vendor APIs
+(tests/fakes/), so the same process answers REST, Telegram and Twilio webhooks.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import signal
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -15,13 +20,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from twilio.request_validator import RequestValidator
 
 from bot.paths import MODELS_DIR, REPO_ROOT
 from bot.server import free_port
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.twilio import FakeTwilio
 
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 MODEL = MODELS_DIR / "current.tar.gz"
 MIGRANT_BOT = REPO_ROOT / ".venv" / "bin" / "migrant-bot"
+
+TELEGRAM_TOKEN = "123456789:" + "AAH" * 12
+WEBHOOK_SECRET = "test-webhook-secret"
+TWILIO_SID = "AC" + "0123456789abcdef" * 2
+TWILIO_TOKEN = "fedcba9876543210" * 2
+SMS_FROM = "+15005550006"
+WHATSAPP_FROM = "whatsapp:+14155238886"
+PUBLIC_BASE_URL = "https://assistant.example.org"
+PSEUDONYM_KEY = "test-pseudonym-key-" + "x" * 32
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +55,7 @@ class RunningServer:
         self.process = process
         self.url = url
         self.log = log
+        self.database: Path | None = None
 
     def post(self, body: Any, raw: bytes | None = None) -> tuple[int, Any]:
         """POST to the REST webhook; return (status, decoded JSON)."""
@@ -49,6 +67,41 @@ class RunningServer:
                 return reply.status, json.load(reply)
         except urllib.error.HTTPError as error:
             return error.code, json.load(error)
+
+    def telegram(self, update: Any, secret: str | None = WEBHOOK_SECRET,
+                 raw: bytes | None = None) -> tuple[int, Any]:
+        """POST an update to the Telegram webhook; return (status, decoded JSON)."""
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        data = raw if raw is not None else json.dumps(update).encode()
+        return self._post("/webhooks/telegram/webhook", data, headers, as_json=True)
+
+    def twilio(self, params: dict[str, str], signature: str | None = "valid") -> tuple[int, str]:
+        """POST a form to the Twilio webhook, signed as Twilio signs it unless told otherwise."""
+        path = "/webhooks/twilio/webhook"
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if signature == "valid":
+            signature = RequestValidator(TWILIO_TOKEN).compute_signature(
+                PUBLIC_BASE_URL + path, params)
+        if signature is not None:
+            headers["X-Twilio-Signature"] = signature
+        data = urllib.parse.urlencode(params).encode()
+        return self._post(path, data, headers, as_json=False)
+
+    def _post(self, path: str, data: bytes, headers: dict[str, str],
+              as_json: bool) -> tuple[int, Any]:
+        request = urllib.request.Request(f"{self.url}{path}", data=data, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as reply:
+                body = reply.read()
+                return reply.status, json.loads(body) if as_json else body.decode()
+        except urllib.error.HTTPError as error:
+            body = error.read()
+            try:
+                return error.code, json.loads(body) if as_json else body.decode()
+            except ValueError:
+                return error.code, body.decode(errors="replace")
 
     def chat(self) -> Chat:
         """Start a new conversation."""
@@ -103,7 +156,45 @@ def stop_server(server: RunningServer) -> int:
 
 
 @pytest.fixture(scope="session")
-def server(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    running = start_server(tmp_path_factory.mktemp("serve") / "serve.log")
+def fake_telegram() -> Iterator[FakeTelegram]:
+    with FakeTelegram(TELEGRAM_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def fake_twilio() -> Iterator[FakeTwilio]:
+    with FakeTwilio(TWILIO_SID, TWILIO_TOKEN) as fake:
+        yield fake
+
+
+def channel_env(telegram: FakeTelegram, twilio: FakeTwilio, database: Path) -> dict[str, str]:
+    """Return the environment that turns every channel on, against the fakes."""
+    return {
+        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "TELEGRAM_API_BASE_URL": telegram.url,
+        "TWILIO_ACCOUNT_SID": TWILIO_SID,
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "TWILIO_SMS_FROM": SMS_FROM,
+        "TWILIO_WHATSAPP_FROM": WHATSAPP_FROM,
+        "TWILIO_API_BASE_URL": twilio.url,
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "PSEUDONYM_KEY": PSEUDONYM_KEY,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "SMS_SEGMENT_BUDGET": "3",
+    }
+
+
+@pytest.fixture(scope="session")
+def server(
+    model: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_telegram: FakeTelegram,
+    fake_twilio: FakeTwilio,
+) -> Iterator[RunningServer]:
+    folder = tmp_path_factory.mktemp("serve")
+    database = folder / "migrant-bot.sqlite3"
+    running = start_server(folder / "serve.log", channel_env(fake_telegram, fake_twilio, database))
+    running.database = database
     yield running
     stop_server(running)

@@ -10,7 +10,16 @@ import subprocess
 from pathlib import Path
 
 from bot.paths import CONTENT_DIR, REPO_ROOT
-from tests.conftest import MIGRANT_BOT, start_server, stop_server
+from tests.conftest import (
+    MIGRANT_BOT,
+    PSEUDONYM_KEY,
+    PUBLIC_BASE_URL,
+    TELEGRAM_TOKEN,
+    WEBHOOK_SECRET,
+    start_server,
+    stop_server,
+)
+from tests.fakes.telegram import FakeTelegram
 
 ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
 
@@ -80,3 +89,24 @@ def test_chat_answers_lines_from_standard_input(model: Path) -> None:
     replies = [line for line in result.stdout.splitlines() if line.startswith("bot> ")]
     assert any("مرحبا" in line for line in replies)
     assert len(replies) >= 3
+
+
+def test_telegram_set_webhook_registers_the_url_with_its_secret(
+    fake_telegram: FakeTelegram,
+) -> None:
+    fake_telegram.reset()
+    env = {**ENV, "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+           "TELEGRAM_API_BASE_URL": fake_telegram.url, "PSEUDONYM_KEY": PSEUDONYM_KEY,
+           "PUBLIC_BASE_URL": PUBLIC_BASE_URL}
+    result = run("telegram", "set-webhook", env=env, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    registered = fake_telegram.calls_to("setWebhook")[-1].params
+    assert registered["url"] == f"{PUBLIC_BASE_URL}/webhooks/telegram/webhook"
+    assert registered["secret_token"] == WEBHOOK_SECRET
+    assert "my_chat_member" in registered["allowed_updates"]
+    commands = {c["command"] for c in fake_telegram.calls_to("setMyCommands")[-1].params[
+        "commands"]}
+    assert {"start", "help", "language", "stop", "delete", "clear"} <= commands
+    assert TELEGRAM_TOKEN not in result.stdout + result.stderr
+    missing = run("telegram", "set-webhook", env={**env, "PUBLIC_BASE_URL": ""}, timeout=120)
+    assert missing.returncode == 2 and "PUBLIC_BASE_URL" in missing.stderr

@@ -1,0 +1,228 @@
+"""Webhook-to-send latency and throughput of the Telegram and Twilio channels.
+
+Starts local fake Telegram Bot API and Twilio REST servers (tests/fakes/) and a real
+`migrant-bot serve` pointed at them, then:
+* latency: C concurrent conversations (1, 10, 50), each sending its next message as soon as
+  the previous answer reached the fake; the time from the webhook POST to the first send the
+  fake receives for that chat, p50 and p95, and answered messages per second;
+* SMS: the same at 10 concurrent conversations over the Twilio webhook (signed);
+* flood: FLOOD_SECONDS of 50 conversations posting without waiting for answers; every webhook
+  must get 200 and every message an answer, and the sustained rate is printed.
+Each conversation restarts every 10 messages, as real conversations are short. Everything runs
+on 127.0.0.1 and every loop is bounded in count and time.
+
+Usage: .venv/bin/python bench/channels.py [--messages 20] [--flood-seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from twilio.request_validator import RequestValidator  # noqa: E402
+
+from bot.paths import MODELS_DIR, REPO_ROOT  # noqa: E402
+from bot.server import free_port  # noqa: E402
+from tests.conftest import (  # noqa: E402
+    PUBLIC_BASE_URL,
+    SMS_FROM,
+    TELEGRAM_TOKEN,
+    TWILIO_SID,
+    TWILIO_TOKEN,
+    WEBHOOK_SECRET,
+    channel_env,
+)
+from tests.fakes.telegram import FakeTelegram  # noqa: E402
+from tests.fakes.twilio import FakeTwilio  # noqa: E402
+
+MESSAGES = ["hello", "is the hospital free?", "2", "je suis enceinte", "مرحبا، بغيت طبيب",
+            "estoy en Tanger", "1", "where is the nearest clinic", "ok", "emergency ambulance"]
+_ids = itertools.count(1)
+
+
+def post(url: str, data: bytes, headers: dict[str, str]) -> int:
+    request = urllib.request.Request(url, data=data, headers=headers)
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        reply.read()
+        return reply.status
+
+
+def telegram_post(base: str, chat_id: int, text: str) -> int:
+    update = {"update_id": next(_ids), "message": {
+        "message_id": next(_ids), "date": int(time.time()), "text": text,
+        "chat": {"id": chat_id, "type": "private"},
+        "from": {"id": chat_id, "is_bot": False, "first_name": "B", "language_code": "en"}}}
+    return post(f"{base}/webhooks/telegram/webhook", json.dumps(update).encode(),
+                {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token":
+                 WEBHOOK_SECRET})
+
+
+def sms_post(base: str, number: str, text: str) -> int:
+    params = {"AccountSid": TWILIO_SID, "From": number, "To": SMS_FROM, "Body": text,
+              "MessageSid": f"SM{next(_ids):032x}", "NumMedia": "0"}
+    path = "/webhooks/twilio/webhook"
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(PUBLIC_BASE_URL + path, params)
+    return post(f"{base}{path}", urllib.parse.urlencode(params).encode(),
+                {"Content-Type": "application/x-www-form-urlencoded",
+                 "X-Twilio-Signature": signature})
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+def conversation_latencies(base: str, fake_telegram: FakeTelegram, fake_twilio: FakeTwilio,
+                           clients: int, messages: int, channel: str) -> tuple[list[float], float]:
+    """Run `clients` conversations of `messages` turns; return latencies and the duration."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def sent_count(address: str | int) -> int:
+        if channel == "telegram":
+            return len(fake_telegram.sent_messages(address))
+        return len(fake_twilio.sent_messages(str(address)))
+
+    def first_send_after(address: str | int, before: int) -> float | None:
+        calls = (fake_telegram.calls_to("sendMessage", address) if channel == "telegram"
+                 else [c for c in fake_twilio.calls if c.params.get("To") == address])
+        ok = [c for c in calls if c.status in (200, 201)]
+        return ok[before].at if len(ok) > before else None
+
+    def run(client: int) -> None:
+        for turn in range(messages):
+            address: str | int
+            session = turn // 10
+            if channel == "telegram":
+                address = 7_000_000 + client * 1000 + session
+            else:
+                address = f"+2126{client:04d}{session:04d}"
+            before = sent_count(address)
+            started = time.monotonic()
+            text = MESSAGES[turn % len(MESSAGES)]
+            status = (telegram_post(base, int(address), text) if channel == "telegram"
+                      else sms_post(base, str(address), text))
+            deadline = started + 30
+            arrived = None
+            while time.monotonic() < deadline:
+                arrived = first_send_after(address, before)
+                if arrived is not None:
+                    break
+                time.sleep(0.002)
+            # Let the rest of this turn's messages go out before the next message.
+            time.sleep(0.01)
+            with lock:
+                if status != 200 or arrived is None:
+                    errors.append(f"status {status}, answered {arrived is not None}")
+                else:
+                    latencies.append(arrived - started)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        print(f"  errors: {len(errors)} (first: {errors[0]})")
+    return latencies, time.monotonic() - started
+
+
+def flood(base: str, fake: FakeTelegram, seconds: float, clients: int = 50) -> None:
+    """Post as fast as 50 clients can for `seconds`; check every message gets an answer."""
+    fake.reset()
+    posted: list[int] = []
+    failures: list[str] = []
+    stop = time.monotonic() + seconds
+
+    def run(client: int) -> None:
+        count = 0
+        while time.monotonic() < stop:
+            chat_id = 9_000_000 + client * 1000 + count // 10
+            try:
+                status = telegram_post(base, chat_id, MESSAGES[count % len(MESSAGES)])
+            except OSError as error:
+                failures.append(type(error).__name__)
+                continue
+            if status != 200:
+                failures.append(str(status))
+            count += 1
+            time.sleep(0.05)  # a person does not type 20 messages a second
+        posted.append(count)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    total = sum(posted)
+    # Wait for the backlog to drain: every message posted produces at least one send.
+    drained = fake.wait_for(lambda f: len(f.sent_messages()) >= total, 180)
+    elapsed = time.monotonic() - started
+    sends = len(fake.sent_messages())
+    print(f"flood {seconds:.0f} s, {clients} clients: {total} messages posted "
+          f"({total / seconds:.1f}/s), webhook errors {len(failures)}, "
+          f"answered within {elapsed:.0f} s: {drained} ({sends} sends, "
+          f"{total / elapsed:.1f} messages/s sustained incl. drain)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=20, help="turns per conversation")
+    parser.add_argument("--flood-seconds", type=float, default=60)
+    args = parser.parse_args()
+    model = MODELS_DIR / "current.tar.gz"
+    with FakeTelegram(TELEGRAM_TOKEN) as fake_telegram, \
+            FakeTwilio(TWILIO_SID, TWILIO_TOKEN) as fake_twilio, \
+            tempfile.TemporaryDirectory() as folder:
+        port = free_port()
+        env = {**os.environ, **channel_env(fake_telegram, fake_twilio,
+                                           Path(folder) / "bench.sqlite3"),
+               "LOG_LEVEL": "WARNING"}
+        log = (Path(folder) / "serve.log").open("wb")
+        process = subprocess.Popen(
+            [str(REPO_ROOT / ".venv" / "bin" / "migrant-bot"), "serve", "--port", str(port),
+             "--action-port", str(free_port()), "--model", str(model)],
+            stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT, env=env)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 240
+            while "serving on" not in (Path(folder) / "serve.log").read_text(errors="replace"):
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise SystemExit("the server did not start")
+                time.sleep(0.5)
+            conversation_latencies(base, fake_telegram, fake_twilio, 2, 5, "telegram")  # warm
+            for channel, levels in (("telegram", (1, 10, 50)), ("sms", (10,))):
+                for clients in levels:
+                    fake_telegram.reset()
+                    fake_twilio.reset()
+                    latencies, elapsed = conversation_latencies(
+                        base, fake_telegram, fake_twilio, clients, args.messages, channel)
+                    print(f"{channel:8} {clients:2} concurrent: {len(latencies)} messages, "
+                          f"webhook-to-send p50 {statistics.median(latencies) * 1000:.0f} ms, "
+                          f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms, "
+                          f"{len(latencies) / elapsed:.1f} messages/s")
+            if args.flood_seconds > 0:
+                flood(base, fake_telegram, args.flood_seconds)
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+
+
+if __name__ == "__main__":
+    main()
