@@ -6,12 +6,13 @@ Starts local fake Telegram Bot API and Twilio REST servers (tests/fakes/) and a 
   the previous answer reached the fake; the time from the webhook POST to the first send the
   fake receives for that chat, p50 and p95, and answered messages per second;
 * SMS: the same at 10 concurrent conversations over the Twilio webhook (signed);
-* flood: FLOOD_SECONDS of 50 conversations posting without waiting for answers; every webhook
-  must get 200 and every message an answer, and the sustained rate is printed.
+* flood: FLOOD_SECONDS of 50 conversations offering FLOOD_RATE messages/s in all, without
+  waiting for answers; every webhook must get 200 and every message an answer, and the
+  sustained rate (messages answered / time to answer them all) is printed.
 Each conversation restarts every 10 messages, as real conversations are short. Everything runs
 on 127.0.0.1 and every loop is bounded in count and time.
 
-Usage: .venv/bin/python bench/channels.py [--messages 20] [--flood-seconds 60]
+Usage: .venv/bin/python bench/channels.py [--messages 20] [--flood-seconds 60] [--flood-rate 40]
 """
 
 from __future__ import annotations
@@ -142,10 +143,11 @@ def conversation_latencies(base: str, fake_telegram: FakeTelegram, fake_twilio: 
     return latencies, time.monotonic() - started
 
 
-def flood(base: str, fake: FakeTelegram, seconds: float, clients: int = 50) -> None:
-    """Post as fast as 50 clients can for `seconds`; check every message gets an answer."""
+def flood(base: str, fake: FakeTelegram, seconds: float, rate: float, clients: int = 50) -> None:
+    """Offer `rate` messages/s from 50 conversations for `seconds`; check every one is answered."""
     fake.reset()
     posted: list[int] = []
+    per_chat: dict[int, int] = {}
     failures: list[str] = []
     stop = time.monotonic() + seconds
 
@@ -160,8 +162,9 @@ def flood(base: str, fake: FakeTelegram, seconds: float, clients: int = 50) -> N
                 continue
             if status != 200:
                 failures.append(str(status))
+            per_chat[chat_id] = per_chat.get(chat_id, 0) + 1
             count += 1
-            time.sleep(0.05)  # a person does not type 20 messages a second
+            time.sleep(clients / rate)
         posted.append(count)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
@@ -171,8 +174,15 @@ def flood(base: str, fake: FakeTelegram, seconds: float, clients: int = 50) -> N
     for thread in threads:
         thread.join()
     total = sum(posted)
-    # Wait for the backlog to drain: every message posted produces at least one send.
-    drained = fake.wait_for(lambda f: len(f.sent_messages()) >= total, 180)
+    # Wait for the backlog to drain: each chat gets at least one send per message it posted.
+    def all_answered(f: FakeTelegram) -> bool:
+        sent: dict[int, int] = {}
+        for message in f.sent_messages():
+            chat = int(message["chat_id"])
+            sent[chat] = sent.get(chat, 0) + 1
+        return all(sent.get(chat, 0) >= count for chat, count in per_chat.items())
+
+    drained = fake.wait_for(all_answered, 400)
     elapsed = time.monotonic() - started
     sends = len(fake.sent_messages())
     print(f"flood {seconds:.0f} s, {clients} clients: {total} messages posted "
@@ -185,6 +195,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=20, help="turns per conversation")
     parser.add_argument("--flood-seconds", type=float, default=60)
+    parser.add_argument("--flood-rate", type=float, default=40, help="messages/s offered")
     args = parser.parse_args()
     model = MODELS_DIR / "current.tar.gz"
     with FakeTelegram(TELEGRAM_TOKEN) as fake_telegram, \
@@ -218,7 +229,7 @@ def main() -> None:
                           f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms, "
                           f"{len(latencies) / elapsed:.1f} messages/s")
             if args.flood_seconds > 0:
-                flood(base, fake_telegram, args.flood_seconds)
+                flood(base, fake_telegram, args.flood_seconds, args.flood_rate)
         finally:
             process.terminate()
             process.wait(timeout=60)
