@@ -29,6 +29,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -79,6 +80,15 @@ def sms_post(base: str, number: str, text: str) -> int:
     return post(f"{base}{path}", urllib.parse.urlencode(params).encode(),
                 {"Content-Type": "application/x-www-form-urlencoded",
                  "X-Twilio-Signature": signature})
+
+
+def run_clients(run: Callable[[int], None], clients: int) -> None:
+    """Run `run(i)` for each client in its own thread and wait for them all."""
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -132,12 +142,8 @@ def conversation_latencies(base: str, fake_telegram: FakeTelegram, fake_twilio: 
                 else:
                     latencies.append(arrived - started)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
     started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_clients(run, clients)
     if errors:
         print(f"  errors: {len(errors)} (first: {errors[0]})")
     return latencies, time.monotonic() - started
@@ -167,12 +173,8 @@ def flood(base: str, fake: FakeTelegram, seconds: float, rate: float, clients: i
             time.sleep(clients / rate)
         posted.append(count)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
     started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_clients(run, clients)
     total = sum(posted)
     # Wait for the backlog to drain: each chat gets at least one send per message it posted.
     def all_answered(f: FakeTelegram) -> bool:
