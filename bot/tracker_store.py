@@ -15,6 +15,10 @@ from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
 from rasa.shared.core.events import Restarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot import rasa_speedups
+
+rasa_speedups.install()
+
 
 def forget_before_restart(tracker: DialogueStateTracker) -> DialogueStateTracker:
     """Return `tracker` without the events before its last restart."""
