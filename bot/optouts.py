@@ -6,7 +6,8 @@ the same. Broadcasts (a later feature) must skip everyone here. The table keeps 
 the channel, why and when (to the hour): nothing that identifies anyone without the key.
 
 The store is synchronous SQLAlchemy 1.4 ("2.0 style"); the channels call it through
-`asyncio.to_thread` so the event loop never waits on the database.
+`asyncio.to_thread` so the event loop never waits on the database. The table is created by the
+Alembic migrations (`bot.migrations`); opening a store brings an older database up to date.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import create_engine_for
+from bot.migrations import ensure_schema
 
 metadata = MetaData()
 
@@ -38,7 +40,7 @@ class OptOutStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        ensure_schema(engine)
 
     @classmethod
     def from_url(cls, url: str) -> OptOutStore:
