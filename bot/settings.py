@@ -20,6 +20,11 @@
 | TWILIO_WHATSAPP_FROM | WhatsApp sender, whatsapp:+E.164 | unset |
 | TWILIO_API_BASE_URL | root of the Twilio REST API | https://api.twilio.com |
 | SMS_SEGMENT_BUDGET | segments an SMS answer may use before "reply MORE" (1-10) | 3 |
+| ANALYTICS_RETENTION_DAYS | days per-turn events are kept, then rolled into counts | 90 |
+| ANALYTICS_SPOOL_PATH | where events wait while the database is down | var/analytics-spool.jsonl |
+| ANALYTICS_SPOOL_MAX_EVENTS | events the spool holds; more are dropped and counted | 100000 |
+| ANALYTICS_SUPPRESSION_THRESHOLD | report cells below this are shown as "<N" | 5 |
+| ANALYTICS_KEY_FILE | the installation's own key when PSEUDONYM_KEY is unset | var/analytics.key |
 
 A channel whose variables are absent is not enabled. One that is half configured (a token without
 its secret, a SID without a sender) stops start-up, like a malformed value.
@@ -40,6 +45,8 @@ from bot.paths import CONTENT_DIR, REPO_ROOT
 SUPPORTED_LANGUAGES = ("en", "fr", "ar", "es")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'var' / 'migrant-bot.sqlite3'}"
+DEFAULT_SPOOL_PATH = REPO_ROOT / "var" / "analytics-spool.jsonl"
+DEFAULT_KEY_FILE = REPO_ROOT / "var" / "analytics.key"
 MIN_PSEUDONYM_KEY_CHARS = 32
 
 _TELEGRAM_TOKEN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
@@ -96,6 +103,11 @@ class Settings:
     telegram: TelegramSettings | None = None
     twilio: TwilioSettings | None = None
     sms_segment_budget: int = 3
+    analytics_retention_days: int = 90
+    analytics_spool_path: Path = DEFAULT_SPOOL_PATH
+    analytics_spool_max_events: int = 100_000
+    analytics_suppression_threshold: int = 5
+    analytics_key_file: Path = DEFAULT_KEY_FILE
 
     @property
     def channels(self) -> list[str]:
@@ -152,6 +164,14 @@ class Settings:
             telegram=telegram,
             twilio=twilio,
             sms_segment_budget=_positive_int(env, "SMS_SEGMENT_BUDGET", 3, maximum=10),
+            analytics_retention_days=_positive_int(env, "ANALYTICS_RETENTION_DAYS", 90,
+                                                   maximum=3650),
+            analytics_spool_path=_file_path(env, "ANALYTICS_SPOOL_PATH", DEFAULT_SPOOL_PATH),
+            analytics_spool_max_events=_positive_int(env, "ANALYTICS_SPOOL_MAX_EVENTS", 100_000,
+                                                     maximum=10_000_000),
+            analytics_suppression_threshold=_positive_int(
+                env, "ANALYTICS_SUPPRESSION_THRESHOLD", 5, maximum=1000),
+            analytics_key_file=_file_path(env, "ANALYTICS_KEY_FILE", DEFAULT_KEY_FILE),
         )
 
 
@@ -225,6 +245,16 @@ def _database_url(env: Mapping[str, str]) -> str:
     if url.get_backend_name() not in ("sqlite", "postgresql"):
         raise SettingsError("DATABASE_URL must be a SQLite or PostgreSQL URL")
     return raw
+
+
+def _file_path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    raw = env.get(name) or None
+    if raw is None:
+        return default
+    path = Path(raw).expanduser()
+    if path.is_dir():
+        raise SettingsError(f"{name} must be a file path, not a directory")
+    return path
 
 
 def _positive_int(
