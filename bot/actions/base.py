@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -10,6 +11,10 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.turn import Turn
+from bot.analytics import service
+from bot.analytics.definitions import classify_turn
+
+logger = logging.getLogger(__name__)
 
 
 class BaseAction(Action, ABC):
@@ -21,6 +26,8 @@ class BaseAction(Action, ABC):
 
     #: A successful answer ends a run of misunderstandings; the fallback action keeps it.
     resets_fallback = True
+    #: Each turn is one analytics event; a deletion request records none.
+    records_turn = True
 
     @abstractmethod
     def name(self) -> str:
@@ -41,8 +48,24 @@ class BaseAction(Action, ABC):
         self.respond(turn)
         if self.resets_fallback:
             turn.fallback_count = 0
+        if self.records_turn:
+            record_turn(turn)
         return self.events(turn)
 
     def events(self, turn: Turn) -> list[EventType]:
         """Return the events that record what the turn changed."""
         return turn.final_events()
+
+
+def record_turn(turn: Turn) -> None:
+    """Queue the turn's analytics event; a failure is logged and never reaches the person."""
+    try:
+        topic, outcome = classify_turn(turn.intent, turn.answered, turn.unanswered)
+        analytics = service.current()
+        analytics.record_turn(
+            turn.conversation_id,
+            channel=service.channel_of(turn.input_channel, turn.conversation_id),
+            language=turn.language, country=turn.country, topic=topic, outcome=outcome,
+            message_id=turn.message_id)
+    except Exception as error:  # recording must never break a conversation
+        logger.error("analytics: could not record a turn (%s)", type(error).__name__)

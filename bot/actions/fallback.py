@@ -37,6 +37,7 @@ def resolve_choice(turn: Turn, choice: str) -> None:
     elif kind == "country" and value in turn.content.countries:
         set_country(turn, value)
     else:
+        turn.unanswered = True
         turn.say(turn.message("rephrase"))
 
 
@@ -72,11 +73,13 @@ class ActionHandleFallback(BaseAction):
             self._numbered_reply(turn, int(number))
             return
         if not any(ch.isalnum() for ch in turn.text):
+            turn.unanswered = True
             turn.fallback_count = 0
             turn.say(turn.message("empty_message"))
             show_menu(turn)
             return
         likely = suggestions(turn)
+        turn.unanswered = True
         if likely and likely[0] == "emergency" and _confidence(turn, "emergency") >= (
                 EMERGENCY_OVERRIDE_CONFIDENCE):
             turn.fallback_count = 0
@@ -100,6 +103,7 @@ class ActionHandleFallback(BaseAction):
     def _numbered_reply(turn: Turn, number: int) -> None:
         options = turn.choices or list(turn.content.menus["main"])
         if not 1 <= number <= len(options):
+            turn.unanswered = True
             turn.say(turn.message("number_unknown"))
             turn.ask(turn.message("menu_title"),
                      [(choice, option_label(turn, choice)) for choice in options])
@@ -127,6 +131,7 @@ class ActionAffirmDeny(BaseAction):
             turn.fallback_count = 0
             resolve_choice(turn, turn.choices[0])
         elif turn.intent == "deny" and suggested:
+            turn.unanswered = True
             turn.say(turn.message("rephrase"))
         else:
             turn.fallback_count = 0

@@ -35,6 +35,7 @@ def answer_topic(turn: Turn, topic: str) -> None:
     country otherwise, and only then the question of where they are.
     """
     answer = topic_answer(turn.content, topic, turn.language, turn.country)
+    turn.answered.append(topic)
     if topic == "emergency" and answer.country_missing:
         turn.say(f"{answer.text}\n{emergency_numbers_all(turn.content, turn.language)}")
         ask_country(turn, topic)
@@ -55,6 +56,7 @@ def finish_pending_topic(turn: Turn) -> bool:
     text = country_part(turn.content, topic, turn.language, turn.country)
     if text:
         turn.say(text)
+        turn.answered.append(topic)
     turn.pending_topic = None
     offer_next(turn, topic)
     return True

@@ -38,6 +38,13 @@ class Turn:
     fallback_count: int
     slots_before: dict[str, Any]
     events: list[EventType] = field(default_factory=list)
+    conversation_id: str = ""
+    input_channel: str | None = None
+    message_id: str | None = None
+    #: What the turn did, for analytics: the topics it answered, and whether it took a
+    #: fallback path (not understood).
+    answered: list[str] = field(default_factory=list)
+    unanswered: bool = False
 
     @classmethod
     def from_tracker(
@@ -93,6 +100,9 @@ class Turn:
             pending_topic=tracker.get_slot("pending_topic"),
             fallback_count=int(tracker.get_slot("fallback_count") or 0),
             slots_before=slots_before,
+            conversation_id=str(tracker.sender_id or ""),
+            input_channel=tracker.get_latest_input_channel(),
+            message_id=_message_id(tracker),
         )
 
     def entity(self, name: str) -> str | None:
@@ -145,6 +155,15 @@ class Turn:
         before["fallback_count"] = float(before["fallback_count"] or 0)
         changed = [SlotSet(name, value) for name, value in after.items() if before[name] != value]
         return changed + self.events
+
+
+def _message_id(tracker: Tracker) -> str | None:
+    """Return Rasa's id of the message this turn answers, or None."""
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            value = event.get("message_id")
+            return value if isinstance(value, str) and value else None
+    return None
 
 
 def _language_hint(tracker: Tracker) -> str | None:
