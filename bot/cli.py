@@ -1,4 +1,4 @@
-"""The `migrant-bot` command: train, chat, serve, classify, telegram, content check."""
+"""The `migrant-bot` command: train, chat, serve, classify, telegram, content, db, report."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"  # before anything imports Rasa
 
 from bot.paths import MODELS_DIR, NLU_DATA_DIR, REPO_ROOT  # noqa: E402
 from bot.settings import Settings, SettingsError  # noqa: E402
+
+if TYPE_CHECKING:
+    from bot.analytics.maintenance import PeriodicRollup
 
 DEFAULT_MODEL = MODELS_DIR / "current.tar.gz"
 
@@ -71,6 +75,28 @@ def build_parser() -> argparse.ArgumentParser:
                        help="review age that triggers a warning (default CONTENT_MAX_AGE_DAYS)")
     check.add_argument("--content-dir", type=Path, default=None)
     check.set_defaults(handler=cmd_content_check)
+
+    database = commands.add_parser("db", help="the database: schema and retention")
+    database_commands = database.add_subparsers(title="db commands")
+    upgrade = database_commands.add_parser(
+        "upgrade", help="bring the database at DATABASE_URL to the newest schema")
+    upgrade.set_defaults(handler=cmd_db_upgrade)
+    rollup = database_commands.add_parser(
+        "rollup", help="roll per-turn events older than ANALYTICS_RETENTION_DAYS into counts")
+    rollup.add_argument("--today", default=None, help="YYYY-MM-DD (default: today, UTC)")
+    rollup.set_defaults(handler=cmd_db_rollup)
+
+    report = commands.add_parser("report", help="indicators for programme reports")
+    report_commands = report.add_subparsers(title="report commands")
+    indicators = report_commands.add_parser(
+        "indicators", help="people sensitized, referrals given, interactions, unanswered "
+        "questions over a period")
+    indicators.add_argument("--from", dest="start", required=True, help="YYYY-MM-DD (UTC)")
+    indicators.add_argument("--to", dest="end", required=True, help="YYYY-MM-DD, included")
+    indicators.add_argument("--by", default="",
+                            help="comma-separated: country, language, channel, topic")
+    indicators.add_argument("--format", choices=("csv", "json"), default="csv")
+    indicators.set_defaults(handler=cmd_report_indicators)
     return parser
 
 
@@ -105,6 +131,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if not _require_model(args.model):
         return 1
+    upkeep = _prepare_database(settings)
     server = Server(settings, args.model, port=args.port, action_port=args.action_port,
                     host=args.host)
     server.start()
@@ -114,7 +141,30 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print(f"migrant-bot: serving on {server.url} (channels: {describe_channels(settings)})",
           flush=True)
-    return server.wait()
+    try:
+        return server.wait()
+    finally:
+        if upkeep is not None:
+            upkeep.stop()
+
+
+def _prepare_database(settings: Settings) -> PeriodicRollup | None:
+    """Upgrade the schema, then roll up old events now and every few hours.
+
+    An unreachable database does not stop the assistant: answers do not need it, and analytics
+    events wait in the spool until it answers (which upgrades it then).
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.analytics.maintenance import PeriodicRollup, upgrade_database
+
+    try:
+        upgrade_database(settings)
+    except SQLAlchemyError as error:
+        print(f"migrant-bot: warning: database unavailable ({type(error).__name__}); "
+              "serving anyway, analytics events wait in the spool", file=sys.stderr)
+        return None
+    return PeriodicRollup(settings).start()
 
 
 def cmd_telegram_set_webhook(args: argparse.Namespace, settings: Settings) -> int:
@@ -192,6 +242,69 @@ def cmd_content_check(args: argparse.Namespace, settings: Settings) -> int:
     warnings = len(findings) - errors
     print(f"content check: {errors} error(s), {warnings} warning(s)")
     return 1 if errors else 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    """Upgrade the database to the newest schema."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.analytics.maintenance import upgrade_database
+
+    try:
+        revision = upgrade_database(settings)
+    except SQLAlchemyError as error:
+        print(f"migrant-bot: cannot upgrade the database ({type(error).__name__})",
+              file=sys.stderr)
+        return 1
+    print(f"migrant-bot: database schema at revision {revision}")
+    return 0
+
+
+def cmd_db_rollup(args: argparse.Namespace, settings: Settings) -> int:
+    """Roll old per-turn events into daily counts and closed-period unique counts."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.analytics.maintenance import rollup
+    from bot.analytics.report import ReportError, parse_day
+
+    try:
+        today = parse_day(args.today, "--today") if args.today else None
+        result = rollup(settings, today)
+    except ReportError as error:
+        print(f"migrant-bot: {error}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as error:
+        print(f"migrant-bot: database unavailable ({type(error).__name__})", file=sys.stderr)
+        return 1
+    through = result.rolled_through.isoformat() if result.rolled_through else "nothing"
+    print(f"migrant-bot: rolled up {result.days_rolled} day(s), {result.events_rolled} "
+          f"event(s); {result.months_closed} month(s) closed; aggregates through {through}")
+    return 0
+
+
+def cmd_report_indicators(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the indicators of a period as CSV or JSON."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.analytics.report import ReportError, build_report, parse_by, parse_day
+    from bot.db import create_engine_for
+    from bot.migrations import ensure_schema
+
+    try:
+        start = parse_day(args.start, "--from")
+        end = parse_day(args.end, "--to")
+        by = parse_by(args.by)
+        engine = create_engine_for(settings.database_url)
+        ensure_schema(engine)
+        report = build_report(engine, start, end, by, settings.analytics_suppression_threshold)
+    except ReportError as error:
+        print(f"migrant-bot: {error}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as error:
+        print(f"migrant-bot: database unavailable ({type(error).__name__})", file=sys.stderr)
+        return 1
+    sys.stdout.write(report.to_json() + "\n" if args.format == "json" else report.to_csv())
+    return 0
 
 
 if __name__ == "__main__":
