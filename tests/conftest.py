@@ -2,14 +2,22 @@
 
 The session server has every channel on: Telegram and Twilio point at local fake vendor APIs
 (tests/fakes/), so the same process answers REST, Telegram and Twilio webhooks.
+
+The database, the analytics spool and the installation key of everything the tests run (this
+process and the servers it starts) live in a temporary folder, never in the repository's var/.
+`postgres` is a throwaway PostgreSQL server (tests/postgres.py) for the tests that run on both
+databases; without one they skip, saying why.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -26,8 +34,14 @@ from bot.paths import MODELS_DIR, REPO_ROOT
 from bot.server import free_port
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.twilio import FakeTwilio
+from tests.postgres import PostgresUnavailable, ThrowawayPostgres
 
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
+_STATE = Path(tempfile.mkdtemp(prefix="migrant-bot-tests-"))
+atexit.register(shutil.rmtree, _STATE, ignore_errors=True)
+os.environ["DATABASE_URL"] = f"sqlite:///{_STATE / 'migrant-bot.sqlite3'}"
+os.environ["ANALYTICS_SPOOL_PATH"] = str(_STATE / "analytics-spool.jsonl")
+os.environ["ANALYTICS_KEY_FILE"] = str(_STATE / "analytics.key")
 MODEL = MODELS_DIR / "current.tar.gz"
 MIGRANT_BOT = REPO_ROOT / ".venv" / "bin" / "migrant-bot"
 
@@ -156,6 +170,18 @@ def stop_server(server: RunningServer) -> int:
 
 
 @pytest.fixture(scope="session")
+def postgres() -> Iterator[ThrowawayPostgres]:
+    """A PostgreSQL server for the session, or a skip that says why there is none."""
+    server = ThrowawayPostgres()
+    try:
+        server.start()
+    except PostgresUnavailable as error:
+        pytest.skip(f"no PostgreSQL server: {error}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def fake_telegram() -> Iterator[FakeTelegram]:
     with FakeTelegram(TELEGRAM_TOKEN) as fake:
         yield fake
@@ -181,6 +207,7 @@ def channel_env(telegram: FakeTelegram, twilio: FakeTwilio, database: Path) -> d
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
         "PSEUDONYM_KEY": PSEUDONYM_KEY,
         "DATABASE_URL": f"sqlite:///{database}",
+        "ANALYTICS_SPOOL_PATH": str(database.with_name("analytics-spool.jsonl")),
         "SMS_SEGMENT_BUDGET": "3",
     }
 
