@@ -39,8 +39,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
-from telegram.request import HTTPXRequest
 
+from bot.channels.aiohttp_request import AiohttpRequest
 from bot.channels.base import (
     CLEAR_CHAT,
     ChannelStats,
@@ -51,6 +51,7 @@ from bot.channels.base import (
     RetryPolicy,
     TemporaryFailure,
     Unreachable,
+    combine,
     command,
     phrase,
     run_turn,
@@ -69,6 +70,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_MESSAGE_CHARS = 4096
 CLEAR_PAYLOAD = "chat:clear"
 DELETABLE_SECONDS = 47 * 3600  # Telegram allows deleting for 48 h; keep a margin
+#: When too many turns wait, Telegram is asked to deliver the update again after this long.
+RETRY_AFTER_SECONDS = 5
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 #: The channel's own commands and the Rasa intents they stand for.
@@ -193,8 +196,8 @@ class TelegramSender:
         self.bot = Bot(
             settings.token,
             base_url=f"{settings.api_base_url}/bot",
-            request=HTTPXRequest(connection_pool_size=64, read_timeout=15.0,
-                                 connect_timeout=10.0),
+            request=AiohttpRequest(connection_pool_size=64, read_timeout=15.0,
+                                   connect_timeout=10.0),
         )
         self.stats = stats
         self.policy = policy or RetryPolicy()
@@ -341,6 +344,11 @@ class TelegramInput(MessagingInput):
             except UpdateError as error:
                 self.stats.malformed += 1
                 return response.json({"error": str(error)}, status=400)
+            if self.background.full:
+                # Before the update is marked seen, so that Telegram's redelivery is answered.
+                self.stats.deferred += 1
+                return response.json({"error": "busy"}, status=503,
+                                     headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
             if not self.seen.first_time(f"update:{data['update_id']}"):
                 self.stats.duplicates += 1
                 return response.json({"ok": True, "duplicate": True})
@@ -393,8 +401,12 @@ class TelegramInput(MessagingInput):
         await self.deliver(incoming.chat_id, person, replies)
 
     async def deliver(self, chat_id: int, person: str, replies: list[Reply]) -> None:
-        """Send the turn's replies in order; a delete confirmation offers to clear the chat."""
-        for reply in replies:
+        """Send the turn's replies in order; a delete confirmation offers to clear the chat.
+
+        Replies are combined (`combine`): an answer and the question after it go as one
+        message with the question's buttons.
+        """
+        for reply in combine(replies):
             buttons = list(reply.buttons)
             if reply.forget:
                 buttons.append((phrase(CLEAR_CHAT, reply.language), CLEAR_PAYLOAD))

@@ -68,6 +68,12 @@ logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+#: The answer when too many turns are waiting (see `Background`); it fits one GSM-7 segment pair.
+BUSY_TWIML = ('<?xml version="1.0" encoding="UTF-8"?><Response><Message>'
+              "Too many messages right now, please write again in a few minutes. / "
+              "Trop de messages, reecrivez dans quelques minutes. / "
+              "Demasiados mensajes, escriba de nuevo en unos minutos."
+              "</Message></Response>")
 WHATSAPP_MAX_CHARS = 1600
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 START_WORDS = frozenset({"START", "UNSTOP"})
@@ -301,6 +307,11 @@ class TwilioInput(MessagingInput):
             except RequestError as error:
                 self.stats.malformed += 1
                 return response.text(str(error), status=400)
+            if self.background.full and incoming.opt is None:
+                # Twilio does not deliver a message twice, so ask the person to resend; an
+                # opt-out or opt-in still goes through.
+                self.stats.deferred += 1
+                return response.text(BUSY_TWIML, content_type="text/xml")
             sid = form.get("MessageSid") or form.get("SmsSid")
             if not self.seen.first_time(f"message:{sid}"):
                 self.stats.duplicates += 1
