@@ -3,9 +3,12 @@
 Starts local fake Telegram Bot API and Twilio REST servers (tests/fakes/) and a real
 `migrant-bot serve` pointed at them, then:
 * latency: C concurrent conversations (1, 10, 50), each sending its next message as soon as
-  the previous answer reached the fake; the time from the webhook POST to the first send the
-  fake receives for that chat, p50 and p95, and answered messages per second;
-* SMS: the same at 10 concurrent conversations over the Twilio webhook (signed);
+  the previous answer reached the fake (back to back: the server saturated); the time from
+  the webhook POST to the first send the fake receives for that chat, p50 and p95, and
+  answered messages per second;
+* the same at 10 concurrent conversations at a human pace (each person takes THINK seconds to
+  read the answer and reply), on Telegram and on SMS (signed Twilio webhook), and SMS back to
+  back;
 * flood: FLOOD_SECONDS of 50 conversations offering FLOOD_RATE messages/s in all, without
   waiting for answers; every webhook must get 200 and every message an answer, and the
   sustained rate (messages answered / time to answer them all) is printed.
@@ -13,6 +16,7 @@ Each conversation restarts every 10 messages, as real conversations are short. E
 on 127.0.0.1 and every loop is bounded in count and time.
 
 Usage: .venv/bin/python bench/channels.py [--messages 20] [--flood-seconds 60] [--flood-rate 40]
+       [--think 2]
 """
 
 from __future__ import annotations
@@ -97,22 +101,22 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def conversation_latencies(base: str, fake_telegram: FakeTelegram, fake_twilio: FakeTwilio,
-                           clients: int, messages: int, channel: str) -> tuple[list[float], float]:
-    """Run `clients` conversations of `messages` turns; return latencies and the duration."""
+                           clients: int, messages: int, channel: str,
+                           think: float = 0.0) -> tuple[list[float], float]:
+    """Run `clients` conversations of `messages` turns; return latencies and the duration.
+
+    Each conversation sends its next message `think` seconds after the previous answer arrived
+    (0: at once, which measures the server saturated rather than at a human pace).
+    """
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
+    fake: FakeTelegram | FakeTwilio = fake_telegram if channel == "telegram" else fake_twilio
+    method = "sendMessage" if channel == "telegram" else "Messages.create"
 
-    def sent_count(address: str | int) -> int:
-        if channel == "telegram":
-            return len(fake_telegram.sent_messages(address))
-        return len(fake_twilio.sent_messages(str(address)))
-
-    def first_send_after(address: str | int, before: int) -> float | None:
-        calls = (fake_telegram.calls_to("sendMessage", address) if channel == "telegram"
-                 else [c for c in fake_twilio.calls if c.params.get("To") == address])
-        ok = [c for c in calls if c.status in (200, 201)]
-        return ok[before].at if len(ok) > before else None
+    def sends(address: str | int) -> list[float]:
+        return [c.at for c in fake.calls_for(address)
+                if c.method == method and c.status in (200, 201)]
 
     def run(client: int) -> None:
         for turn in range(messages):
@@ -122,20 +126,16 @@ def conversation_latencies(base: str, fake_telegram: FakeTelegram, fake_twilio: 
                 address = 7_000_000 + client * 1000 + session
             else:
                 address = f"+2126{client:04d}{session:04d}"
-            before = sent_count(address)
+            before = len(sends(address))
             started = time.monotonic()
             text = MESSAGES[turn % len(MESSAGES)]
             status = (telegram_post(base, int(address), text) if channel == "telegram"
                       else sms_post(base, str(address), text))
-            deadline = started + 30
-            arrived = None
-            while time.monotonic() < deadline:
-                arrived = first_send_after(address, before)
-                if arrived is not None:
-                    break
-                time.sleep(0.002)
-            # Let the rest of this turn's messages go out before the next message.
-            time.sleep(0.01)
+            fake.wait_for(lambda _, a=address, b=before: len(sends(a)) > b, 30)  # type: ignore[misc]
+            done = sends(address)
+            arrived = done[before] if len(done) > before else None
+            # Let the rest of this turn's messages go out, then read and type.
+            time.sleep(0.01 + think)
             with lock:
                 if status != 200 or arrived is None:
                     errors.append(f"status {status}, answered {arrived is not None}")
@@ -159,32 +159,37 @@ def flood(base: str, fake: FakeTelegram, seconds: float, rate: float, clients: i
 
     def run(client: int) -> None:
         count = 0
-        while time.monotonic() < stop:
+        period = clients / rate
+        # Each client keeps its own schedule, whatever the server's answers take: an open load.
+        next_at = time.monotonic() + period * client / clients
+        while next_at < stop:
+            time.sleep(max(0.0, next_at - time.monotonic()))
+            next_at += period
             chat_id = 9_000_000 + client * 1000 + count // 10
             try:
                 status = telegram_post(base, chat_id, MESSAGES[count % len(MESSAGES)])
-            except OSError as error:
+            except OSError as error:  # urllib raises HTTPError (an OSError) for 4xx and 5xx
                 failures.append(type(error).__name__)
+                count += 1
                 continue
             if status != 200:
                 failures.append(str(status))
-            per_chat[chat_id] = per_chat.get(chat_id, 0) + 1
+            else:
+                per_chat[chat_id] = per_chat.get(chat_id, 0) + 1
             count += 1
-            time.sleep(clients / rate)
         posted.append(count)
 
     started = time.monotonic()
     run_clients(run, clients)
     total = sum(posted)
     # Wait for the backlog to drain: each chat gets at least one send per message it posted.
-    def all_answered(f: FakeTelegram) -> bool:
-        sent: dict[int, int] = {}
-        for message in f.sent_messages():
-            chat = int(message["chat_id"])
-            sent[chat] = sent.get(chat, 0) + 1
-        return all(sent.get(chat, 0) >= count for chat, count in per_chat.items())
+    def all_answered() -> bool:
+        return all(len([c for c in fake.calls_for(chat) if c.method == "sendMessage"
+                        and c.status == 200]) >= count for chat, count in per_chat.items())
 
-    drained = fake.wait_for(all_answered, 400)
+    deadline = time.monotonic() + 400
+    while not (drained := all_answered()) and time.monotonic() < deadline:
+        time.sleep(0.25)
     elapsed = time.monotonic() - started
     sends = len(fake.sent_messages())
     print(f"flood {seconds:.0f} s, {clients} clients: {total} messages posted "
@@ -198,6 +203,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=20, help="turns per conversation")
     parser.add_argument("--flood-seconds", type=float, default=60)
     parser.add_argument("--flood-rate", type=float, default=40, help="messages/s offered")
+    parser.add_argument("--think", type=float, default=2.0,
+                        help="seconds a person takes to read an answer and reply")
     args = parser.parse_args()
     model = MODELS_DIR / "current.tar.gz"
     with FakeTelegram(TELEGRAM_TOKEN) as fake_telegram, \
@@ -220,16 +227,18 @@ def main() -> None:
                     raise SystemExit("the server did not start")
                 time.sleep(0.5)
             conversation_latencies(base, fake_telegram, fake_twilio, 2, 5, "telegram")  # warm
-            for channel, levels in (("telegram", (1, 10, 50)), ("sms", (10,))):
-                for clients in levels:
-                    fake_telegram.reset()
-                    fake_twilio.reset()
-                    latencies, elapsed = conversation_latencies(
-                        base, fake_telegram, fake_twilio, clients, args.messages, channel)
-                    print(f"{channel:8} {clients:2} concurrent: {len(latencies)} messages, "
-                          f"webhook-to-send p50 {statistics.median(latencies) * 1000:.0f} ms, "
-                          f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms, "
-                          f"{len(latencies) / elapsed:.1f} messages/s")
+            runs = [("telegram", clients, 0.0) for clients in (1, 10, 50)]
+            runs += [("telegram", 10, args.think), ("sms", 10, 0.0), ("sms", 10, args.think)]
+            for channel, clients, think in runs:
+                fake_telegram.reset()
+                fake_twilio.reset()
+                latencies, elapsed = conversation_latencies(
+                    base, fake_telegram, fake_twilio, clients, args.messages, channel, think)
+                pace = f"{think:.0f} s to reply" if think else "back to back"
+                print(f"{channel:8} {clients:2} concurrent, {pace:13}: {len(latencies)} messages, "
+                      f"webhook-to-send p50 {statistics.median(latencies) * 1000:.0f} ms, "
+                      f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms, "
+                      f"{len(latencies) / elapsed:.1f} messages/s")
             if args.flood_seconds > 0:
                 flood(base, fake_telegram, args.flood_seconds, args.flood_rate)
         finally:

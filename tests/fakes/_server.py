@@ -163,7 +163,9 @@ class FakeService:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
         self._calls: list[Call] = []
+        self._by_recipient: dict[str, list[Call]] = {}
         self._delay = 0.0
         self._server: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
@@ -219,15 +221,30 @@ class FakeService:
         with self._lock:
             return list(self._calls)
 
+    def calls_for(self, recipient: int | str) -> list[Call]:
+        """Return the calls addressed to `recipient` (a chat id, a phone number), in order."""
+        with self._lock:
+            return list(self._by_recipient.get(str(recipient), ()))
+
     def wait_for(self: _Service, predicate: Callable[[_Service], bool],
                  timeout: float = 10.0) -> bool:
-        """Poll until `predicate(self)` is true; return False if `timeout` seconds pass first."""
+        """Wait until `predicate(self)` is true; return False if `timeout` seconds pass first.
+
+        The predicate is checked again each time a call is recorded (and at least every 50 ms),
+        outside the lock, so a waiting test or bench neither polls nor holds up the server.
+        """
         deadline = time.monotonic() + timeout
-        while not predicate(self):
-            if time.monotonic() >= deadline:
+        while True:
+            with self._changed:
+                seen = len(self._calls)
+            if predicate(self):
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 return False
-            time.sleep(0.01)
-        return True
+            with self._changed:
+                if len(self._calls) == seen:
+                    self._changed.wait(min(remaining, 0.05))
 
     async def wait_for_async(self: _Service, predicate: Callable[[_Service], bool],
                              timeout: float = 10.0) -> bool:
@@ -243,11 +260,13 @@ class FakeService:
         """Forget the recorded calls (scripted behaviour and the delay stay)."""
         with self._lock:
             self._calls.clear()
+            self._by_recipient.clear()
 
     def reset(self) -> None:
         """Forget the recorded calls and the delay; subclasses forget their own state too."""
         with self._lock:
             self._calls.clear()
+            self._by_recipient.clear()
             self._delay = 0.0
 
     # serving
@@ -260,9 +279,18 @@ class FakeService:
                        body: bytes) -> Reply:
         at = time.monotonic()
         method, params, reply = self._route(http_method, path, headers, body)
-        with self._lock:
-            self._calls.append(Call(method, params, reply.status, at, reply.body))
+        call = Call(method, params, reply.status, at, reply.body)
+        recipient = self._recipient(params)
+        with self._changed:
+            self._calls.append(call)
+            if recipient is not None:
+                self._by_recipient.setdefault(recipient, []).append(call)
+            self._changed.notify_all()
         return reply
+
+    def _recipient(self, params: dict[str, Any]) -> str | None:
+        """Return whom a call is addressed to, for `calls_for`; None when nobody."""
+        return None
 
     def _route(self, http_method: str, path: str, headers: HTTPMessage,
                body: bytes) -> tuple[str, dict[str, Any], Reply]:

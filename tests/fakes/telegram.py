@@ -207,6 +207,11 @@ class FakeTelegram(FakeService):
 
     # recording
 
+    def _recipient(self, params: dict[str, Any]) -> str | None:
+        chat = params.get("chat_id")
+        return None if chat is None else str(chat)
+
+
     def calls_to(self, method: str, chat_id: int | str | None = None) -> list[Call]:
         """Return the calls of `method` (any outcome), optionally only those to `chat_id`."""
         wanted = method.lower()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dtm
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -293,3 +295,27 @@ def test_missing_auth_and_validation(fake_twilio: FakeTwilio) -> None:
     assert post(b"To=%2B1555&From=%2B1666")[1]["code"] == 21602
     status, body = post(b"To=%2B1555&From=%2B1666&Body=%E2%82%AC")
     assert status == 201 and body["body"] == "€" and body["num_segments"] == "1"
+
+
+async def test_calls_are_indexed_by_recipient_and_waiting_wakes_on_each_call(
+    fake_telegram: FakeTelegram, bot: Bot
+) -> None:
+    woke = threading.Event()
+
+    def wait() -> None:
+        if fake_telegram.wait_for(lambda f: len(f.calls_for(42)) == 2, timeout=5):
+            woke.set()
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    await bot.send_message(42, "one")
+    await bot.send_message(7, "other")
+    assert not woke.is_set()
+    await bot.send_message(42, "two")
+    await asyncio.to_thread(waiter.join, 5)
+    assert woke.is_set()
+    assert [c.params["text"] for c in fake_telegram.calls_for(42)] == ["one", "two"]
+    assert [c.params["text"] for c in fake_telegram.calls_for("7")] == ["other"]
+    assert fake_telegram.wait_for(lambda f: len(f.calls_for(42)) == 3, timeout=0.1) is False
+    fake_telegram.reset()
+    assert fake_telegram.calls_for(42) == []

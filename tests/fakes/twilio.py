@@ -127,6 +127,11 @@ class FakeTwilio(FakeService):
 
     # recording
 
+    def _recipient(self, params: dict[str, Any]) -> str | None:
+        to = params.get("To")
+        return to if isinstance(to, str) else None
+
+
     def sent_messages(self, to: str | None = None) -> list[dict[str, Any]]:
         """Return the params of the successful message creations, optionally only to `to`."""
         return [
