@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, distinct, func
+from sqlalchemy import and_, case, func
 from sqlalchemy.sql.elements import ColumnElement
 
 DEFINITIONS_VERSION = "2024.1"
@@ -112,21 +112,11 @@ def is_rights_answer(topic: ColumnElement, outcome: ColumnElement) -> ColumnElem
     return and_(topic.in_(sorted(RIGHTS_TOPICS)), outcome.in_(ANSWER_OUTCOMES))
 
 
-def event_figures(
-    topic: ColumnElement, outcome: ColumnElement, person: ColumnElement
-) -> dict[str, ColumnElement]:
-    """Return each indicator as an aggregate over per-turn events (one row per turn)."""
-    return {
-        "people_sensitized": func.count(distinct(case(
-            (is_rights_answer(topic, outcome), person), else_=None))),
-        "referrals_given": func.sum(case((outcome.in_(REFERRAL_OUTCOMES), 1), else_=0)),
-        "interactions": func.count(),
-        "unanswered_questions": func.sum(case((outcome == FALLBACK, 1), else_=0)),
-    }
-
-
 def daily_figures(outcome: ColumnElement, events: ColumnElement) -> dict[str, ColumnElement]:
-    """Return the additive indicators as aggregates over daily counts (one row per cell)."""
+    """Return the additive indicators as aggregates over daily counts (one row per cell).
+
+    People sensitized is not additive: it is counted from events with `is_rights_answer`.
+    """
     return {
         "referrals_given": func.sum(case((outcome.in_(REFERRAL_OUTCOMES), events), else_=0)),
         "interactions": func.sum(events),

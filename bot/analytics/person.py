@@ -1,6 +1,8 @@
 """Person keys: how analytics tells people apart without knowing who they are.
 
-A person key is `HMAC-SHA256(key, "analytics:" + conversation id)`, cut to 128 bits. For the
+A person key is `HMAC-SHA256(key, "analytics:" + conversation id)`, cut to 63 bits and stored
+as an integer (unique counts over a million events run several times faster on integers; two
+people in a million share a key with odds of about 1 in 10^7). For the
 messaging channels the conversation id is already a keyed pseudonym ("tg-...", "sms-..."), and
 the HMAC makes the analytics key a different string again, so the events cannot be joined with
 the opt-out table or a tracker store; for REST clients, which send any id they like (possibly a
@@ -27,10 +29,11 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 
-def person_key(key: bytes, conversation_id: str) -> str:
-    """Return the person key of a conversation (32 hex digits)."""
+def person_key(key: bytes, conversation_id: str) -> int:
+    """Return the person key of a conversation (a non-negative 63-bit integer)."""
     message = f"analytics:{conversation_id}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
 
 
 def key_id(key: bytes) -> str:

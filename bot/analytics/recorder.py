@@ -20,10 +20,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from datetime import datetime
 
-from sqlalchemy import case, delete
+from sqlalchemy import case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,6 +35,7 @@ from bot.migrations import ensure_schema
 logger = logging.getLogger(__name__)
 
 REPLAY_CHUNK = 5_000
+CELL = ("day", "channel", "language", "country", "topic", "outcome")
 
 
 class Recorder:
@@ -80,7 +81,7 @@ class Recorder:
             self._condition.notify()
         return True
 
-    def forget(self, person: str) -> None:
+    def forget(self, person: int) -> None:
         """Queue the deletion of every row keyed to `person` (never dropped)."""
         with self._condition:
             self._queue.append(Forget(person))
@@ -200,20 +201,25 @@ class Recorder:
 
 
 def apply(connection: Connection, operations: list[Operation]) -> None:
-    """Write operations in order in the caller's transaction (idempotent)."""
-    rows: list[dict[str, object]] = []
+    """Write operations in order in the caller's transaction (idempotent).
+
+    New events go to `analytics_events` and are added to the daily counts; an event already
+    stored (a spool replayed twice) is skipped, so it is never counted twice. A deletion removes
+    the person's events; the daily counts, which hold no person key, keep the turns.
+    """
+    events: list[Event] = []
     hours: dict[str, tuple[datetime, datetime]] = {}
     for operation in operations:
         if isinstance(operation, Event):
-            rows.append(operation.row())
+            events.append(operation)
             first, last = hours.get(operation.key_id, (operation.hour, operation.hour))
             hours[operation.key_id] = (min(first, operation.hour), max(last, operation.hour))
         else:
-            _insert_events(connection, rows)
-            rows = []
+            _insert_events(connection, events)
+            events = []
             connection.execute(delete(schema.events)
                                .where(schema.events.c.person == operation.person))
-    _insert_events(connection, rows)
+    _insert_events(connection, events)
     for key, (first, last) in hours.items():
         _note_key(connection, key, first, last)
 
@@ -223,11 +229,30 @@ def _dialect_insert(connection: Connection, table: schema.Table):  # type: ignor
     return module.insert(table)
 
 
-def _insert_events(connection: Connection, rows: list[dict[str, object]]) -> None:
-    if rows:
-        statement = _dialect_insert(connection, schema.events).on_conflict_do_nothing(
-            index_elements=["event_id"])
-        connection.execute(statement, rows)
+def _insert_events(connection: Connection, events: list[Event]) -> None:
+    if not events:
+        return
+    ids = [event.event_id for event in events]
+    known: set[str] = set()
+    for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
+        known.update(connection.execute(
+            select(schema.events.c.event_id)
+            .where(schema.events.c.event_id.in_(ids[start:start + 500]))).scalars())
+    fresh = {event.event_id: event for event in events if event.event_id not in known}
+    if not fresh:
+        return
+    connection.execute(
+        _dialect_insert(connection, schema.events).on_conflict_do_nothing(
+            index_elements=["event_id"]),
+        [event.row() for event in fresh.values()])
+    cells: Counter[tuple[object, ...]] = Counter(
+        (event.hour.date(), event.channel, event.language, event.country, event.topic,
+         event.outcome) for event in fresh.values())
+    statement = _dialect_insert(connection, schema.daily)
+    statement = statement.on_conflict_do_update(
+        index_elements=[*CELL], set_={"events": schema.daily.c.events + statement.excluded.events})
+    connection.execute(statement, [{**dict(zip(CELL, cell, strict=True)), "events": count}
+                                   for cell, count in cells.items()])
 
 
 def _note_key(connection: Connection, key: str, first: datetime, last: datetime) -> None:

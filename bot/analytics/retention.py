@@ -1,4 +1,4 @@
-"""Roll old per-turn events into counts that keep no person key, then delete them.
+"""Close old periods into unique counts that keep no person key, then delete their events.
 
 Rule (the README explains it to staff):
 
@@ -8,13 +8,14 @@ Rule (the README explains it to staff):
   report dimensions, "*" meaning all) in `analytics_uniques`. A month is closed when its first
   day is rolled up (every event of the month is still there then); each day is closed when it
   is rolled up.
-* Rolling a day stores its events as counts per cell (channel, language, country, topic,
-  outcome) in `analytics_daily` and deletes them, in one transaction.
-* `analytics_state.rolled_through` is the last rolled-up day: reports read events after it and
-  aggregates up to it.
+* The counts per day and cell (channel, language, country, topic, outcome) are in
+  `analytics_daily` already: the writer adds every event to them as it stores it. Rolling a day
+  up closes it and deletes its events, in one transaction.
+* `analytics_state.rolled_through` is the last rolled-up day: reports read unique counts from
+  events after it and from closed periods up to it.
 * An event that arrives after its day was rolled up (a spool replayed after a long outage) is
-  added to the daily counts at the next roll-up; the unique counts already stored stay as they
-  were.
+  in the daily counts, and deleted at the next roll-up; the unique counts already stored stay as
+  they were.
 """
 
 from __future__ import annotations
@@ -128,14 +129,5 @@ def _close(connection: Connection, period: str, start: date, end: date) -> bool:
 
 def _roll_day(connection: Connection, day: date) -> int:
     events = schema.events
-    start, end = midnight(day), midnight(day + timedelta(days=1))
-    cells = [events.c[name] for name in (*DIMENSIONS, "outcome")]
-    counts = connection.execute(
-        select(*cells, func.count()).where(events.c.hour >= start, events.c.hour < end)
-        .group_by(*cells)).all()
-    if counts:
-        connection.execute(schema.daily.insert(), [
-            {"day": day, **dict(zip((*DIMENSIONS, "outcome"), row[:-1], strict=True)),
-             "events": row[-1]} for row in counts])
-    connection.execute(delete(events).where(events.c.hour >= start, events.c.hour < end))
-    return sum(row[-1] for row in counts)
+    in_day = (events.c.hour >= midnight(day), events.c.hour < midnight(day + timedelta(days=1)))
+    return int(connection.execute(delete(events).where(*in_day)).rowcount or 0)

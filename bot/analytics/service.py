@@ -56,7 +56,7 @@ class Analytics:
         key = analytics_key(settings.pseudonym_key, settings.analytics_key_file)
         return cls(Recorder(engine, spool), key)
 
-    def person(self, conversation_id: str) -> str:
+    def person(self, conversation_id: str) -> int:
         """Return the person key of a conversation."""
         return person_key(self._key, conversation_id)
 

@@ -36,7 +36,7 @@ class Event:
     country: str
     topic: str
     outcome: str
-    person: str
+    person: int
     key_id: str
 
     def row(self) -> dict[str, object]:
@@ -48,7 +48,7 @@ class Event:
 class Forget:
     """Delete every row keyed to `person`."""
 
-    person: str
+    person: int
 
 
 Operation = Event | Forget
@@ -68,7 +68,7 @@ def decode(line: str) -> Operation:
     data = json.loads(line)
     kind = data.pop("op", None)
     if kind == "forget":
-        return Forget(str(data["person"]))
+        return Forget(int(data["person"]))
     if kind == "event":
         data["hour"] = datetime.fromisoformat(data["hour"])
         return Event(**data)
@@ -127,7 +127,7 @@ class Spool:
         with self._locked():
             self._rewrite(operations)
 
-    def _purge(self, person: str) -> None:
+    def _purge(self, person: int) -> None:
         kept = [op for op in self._read() if not (isinstance(op, Event) and op.person == person)]
         self._rewrite(kept)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -35,6 +36,11 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+def key(name: str) -> int:
+    """Return a stable person key for a readable name ("alice")."""
+    return int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)
+
+
 def event(
     person: str,
     topic: str = "health_rights",
@@ -46,9 +52,10 @@ def event(
     country: str = "Morocco",
     key_id: str = "k0000001",
 ) -> Event:
-    """Return one event; only what a test cares about needs saying."""
+    """Return one event of the person named `person`; only what a test cares about is said."""
     return Event(event_id=uuid.uuid4().hex, hour=hour, channel=channel, language=language,
-                 country=country, topic=topic, outcome=outcome, person=person, key_id=key_id)
+                 country=country, topic=topic, outcome=outcome, person=key(person),
+                 key_id=key_id)
 
 
 def store(engine: Engine, events: list[Event]) -> None:

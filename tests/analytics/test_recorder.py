@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Engine, make_url
 
 from bot.analytics import schema
@@ -24,7 +24,7 @@ from bot.analytics.recorder import Recorder
 from bot.analytics.spool import Event, Forget, Spool
 from bot.migrations import upgrade
 from bot.server import free_port
-from tests.analytics.conftest import event
+from tests.analytics.conftest import event, key
 
 
 class Relay:
@@ -141,7 +141,7 @@ def stored(engine: Engine) -> list[str]:
         return list(connection.execute(select(schema.events.c.event_id)).scalars())
 
 
-def persons(engine: Engine) -> set[str]:
+def persons(engine: Engine) -> set[int]:
     with engine.connect() as connection:
         return set(connection.execute(select(schema.events.c.person).distinct()).scalars())
 
@@ -208,6 +208,9 @@ def test_replaying_a_spool_twice_counts_nothing_twice(engine: Engine, tmp_path: 
     assert wait_until(lambda: recorder.spooled == 0)
     recorder.close()
     assert sorted(stored(engine)) == sorted(e.event_id for e in events)
+    with engine.connect() as connection:
+        counted = connection.execute(select(func.sum(schema.daily.c.events))).scalar_one()
+    assert counted == 10, "the daily counts took each event once"
 
 
 def test_a_full_spool_drops_new_events_and_counts_them(outage: Outage, tmp_path: Path) -> None:
@@ -235,21 +238,21 @@ def test_forgetting_removes_stored_queued_and_spooled_events_of_that_person_only
         recorder.record(event("leaver"))
         recorder.record(event("stayer"))
         assert recorder.flush(30)
-        assert "leaver" in spool_path.read_text()
-        recorder.forget("leaver")
+        assert str(key("leaver")) in spool_path.read_text()
+        recorder.forget(key("leaver"))
         assert recorder.flush(30)
         lines = spool_path.read_text().splitlines()
-        assert sum('"event"' in line and "leaver" in line for line in lines) == 0, (
+        assert sum('"event"' in line and str(key("leaver")) in line for line in lines) == 0, (
             "the person's spooled events are purged at once")
     assert wait_until(lambda: recorder.spooled == 0)
     assert recorder.flush()
-    assert persons(outage.engine) == {"stayer"}
+    assert persons(outage.engine) == {key("stayer")}
     # queued behind the deletion: an event recorded before it is never written after it
     recorder.record(event("stayer2"))
     recorder.record(event("leaver2"))
-    recorder.forget("leaver2")
+    recorder.forget(key("leaver2"))
     assert recorder.flush()
-    assert persons(outage.engine) == {"stayer", "stayer2"}
+    assert persons(outage.engine) == {key("stayer"), key("stayer2")}
     recorder.close()
 
 
@@ -264,10 +267,10 @@ def test_close_writes_what_is_queued(engine: Engine, tmp_path: Path) -> None:
 
 def test_spool_lines_hold_codes_and_keys_only(tmp_path: Path) -> None:
     spool = Spool(tmp_path / "spool.jsonl", 5)
-    spool.append([event("abc"), Forget("abc")])
+    spool.append([event("abc"), Forget(key("abc"))])
     text = (tmp_path / "spool.jsonl").read_text()
     assert (tmp_path / "spool.jsonl").stat().st_mode & 0o777 == 0o600
-    assert set(Spool(tmp_path / "spool.jsonl", 5).read()) == {Forget("abc")}
+    assert set(Spool(tmp_path / "spool.jsonl", 5).read()) == {Forget(key("abc"))}
     assert '"op": "forget"' in text
     assert isinstance(Spool(tmp_path / "other.jsonl", 5).read(), list)
     assert all(not isinstance(op, Event) for op in Spool(tmp_path / "spool.jsonl", 5).read())

@@ -25,7 +25,7 @@ from tests.fakes.twilio import FakeTwilio
 KEY = PSEUDONYM_KEY.encode()
 
 
-def analytics_person(conversation_id: str) -> str:
+def analytics_person(conversation_id: str) -> int:
     return person_key(KEY, conversation_id)
 
 

@@ -42,7 +42,7 @@ def upgrade() -> None:
         sa.Column("hour", sa.DateTime, nullable=False),
         *_cells(),
         sa.Column("outcome", sa.String(16), nullable=False),
-        sa.Column("person", sa.String(32), nullable=False),
+        sa.Column("person", sa.BigInteger, nullable=False),
         sa.Column("key_id", sa.String(8), nullable=False),
     )
     op.create_index("ix_analytics_events_hour", "analytics_events", ["hour"])
@@ -55,7 +55,8 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(16), nullable=False),
         sa.Column("events", sa.Integer, nullable=False),
     )
-    op.create_index("ix_analytics_daily_day", "analytics_daily", ["day"])
+    op.create_index("ix_analytics_daily_cell", "analytics_daily",
+                    ["day", "channel", "language", "country", "topic", "outcome"], unique=True)
     op.create_table(
         "analytics_uniques",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
