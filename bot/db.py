@@ -6,19 +6,26 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import QueuePool
 
 
 def create_engine_for(url: str) -> Engine:
     """Return a SQLAlchemy 1.4 engine in 2.0 style for `url`.
 
     A SQLite file's folder is created; SQLite runs in WAL mode with a busy timeout so the Rasa
-    process and the command line can use the same file at once.
+    process and the command line can use the same file at once. SQLite file connections are
+    pooled (SQLAlchemy 1.4 opens and closes one per transaction by default, which cost the
+    analytics writer more than its inserts); each is used by one thread at a time.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, future=True, connect_args={"timeout": 15})
+        if parsed.database and parsed.database != ":memory:":
+            engine = create_engine(url, future=True, poolclass=QueuePool, pool_size=4,
+                                   connect_args={"timeout": 15, "check_same_thread": False})
+        else:
+            engine = create_engine(url, future=True, connect_args={"timeout": 15})
 
         @event.listens_for(engine, "connect")
         def _pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
