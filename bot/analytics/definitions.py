@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, func
 from sqlalchemy.sql.elements import ColumnElement
 
-DEFINITIONS_VERSION = "2024.1"
+DEFINITIONS_VERSION = "2026.1"
 
 #: Topics whose answer tells a person about a right to health or protection (intents.md
 #: sections "Health rights and access" minus the practical ones, "SRHR" and "Protection").
