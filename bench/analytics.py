@@ -32,12 +32,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.dialects import postgresql, sqlite  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
 from bot.analytics import schema, service  # noqa: E402
-from bot.analytics.definitions import outcome_of_topic  # noqa: E402
+from bot.analytics.definitions import (  # noqa: E402
+    is_rights_answer,
+    outcome_of_topic,
+)
 from bot.analytics.recorder import CELL, Recorder  # noqa: E402
 from bot.analytics.report import build_report  # noqa: E402
 from bot.analytics.spool import Spool  # noqa: E402
@@ -160,7 +163,22 @@ def bench_reports(name: str, engine: Engine, sizes: list[int]) -> None:
         loaded = size
         timings = time_reports(engine)
         print(f"{size:>10,} {load_seconds:>8.1f}  "
-              + "  ".join(f"{timings[by]:>20.3f} s" for by in BY), flush=True)
+              + "  ".join(f"{timings[by]:>20.3f} s" for by in BY)
+              + f"  ({check_people(engine):,} people sensitized, checked)", flush=True)
+
+
+def check_people(engine: Engine) -> int:
+    """Return people sensitized over the whole period, after checking it against the events."""
+    end = START + timedelta(days=DAYS - 1)
+    reported = build_report(engine, START, end, (), threshold=0).total["people_sensitized"]
+    events_table = schema.events
+    with engine.connect() as connection:
+        direct = connection.execute(
+            select(func.count(func.distinct(events_table.c.person)))
+            .where(is_rights_answer(events_table.c.topic, events_table.c.outcome))).scalar_one()
+    if reported != direct:
+        raise SystemExit(f"people sensitized {reported} differs from the events' {direct}")
+    return int(direct)
 
 
 def _label(by: tuple[str, ...]) -> str:
