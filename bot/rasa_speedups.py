@@ -18,8 +18,8 @@ process's CPU under the same load, growing with conversation length). The class 
 type name is remembered; a name not found still goes through Rasa's own lookup, so unknown
 names fail exactly as before.
 
-Installed when our channel or tracker-store modules are imported, which every
-`migrant-bot serve` does.
+Installed when `bot.tracker_store` is imported: `migrant-bot serve` and `chat` always
+configure that tracker store, so Rasa imports it before the first turn.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
@@ -81,5 +80,3 @@ def uninstall() -> None:
     Event.resolve_by_type = staticmethod(_ORIGINAL_RESOLVE)  # type: ignore[method-assign]
     _event_types.clear()
 
-
-__all__ = ["ValidationError", "install", "uninstall"]

@@ -29,12 +29,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import rasa_speedups
 from bot.optouts import OptOutStore
 from bot.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
-rasa_speedups.install()
 
 T = TypeVar("T")
 
