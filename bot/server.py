@@ -138,6 +138,14 @@ class Server:
                 env=child_env({"SANIC_HOST": "127.0.0.1", "LOG_LEVEL_LIBRARIES": log_level}),
             )
         )
+        if self.settings.subscriber_key and (self.settings.telegram or self.settings.twilio):
+            # Sends the broadcasts queued from the dashboard and the scheduled ones.
+            self._processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "bot.cli", "broadcast", "worker"],
+                    cwd=REPO_ROOT, env=child_env(),
+                )
+            )
         rasa_log = {"DEBUG": ["--debug"], "INFO": []}.get(log_level, ["--quiet"])
         self._processes.append(
             subprocess.Popen(
