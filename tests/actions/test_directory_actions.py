@@ -102,31 +102,45 @@ async def test_a_city_the_nlu_missed_still_answers_a_pending_question(content: C
     assert slot_events(events)["city"] == "Sfax"
 
 
-async def test_a_topic_without_a_country_part_offers_where_to_go_and_asks_the_country(
+async def test_hiv_without_a_country_asks_it_then_gives_the_country_part_and_services(
     content: Content,
 ) -> None:
     first = CollectingDispatcher()
     events = await ActionAnswerTopic().run(first, make_tracker(
         "hiv_sti", "donde me hago la prueba de vih", language="es"), {})
-    choices = slot_events(events)["choices"]
-    assert choices[0] == "dir:hiv_sti"
-    assert texts(first)[-1].splitlines()[1] == "1 " + content.message("directory_where", "es")
-
-    second = CollectingDispatcher()
-    events = await ActionHandleFallback().run(second, _choice(1, language="es",
-                                                              choices=choices), {})
-    assert texts(second)[0].startswith(content.message("ask_country", "es"))
+    general, question = texts(first)
+    assert general == content.topics["hiv_sti"].text["es"]
+    assert question.startswith(content.message("ask_country", "es"))
     state = slot_events(events)
-    assert state["pending_topic"] == "dir:hiv_sti"
-
-    third = CollectingDispatcher()
+    second = CollectingDispatcher()
     number = state["choices"].index("country:Libya") + 1
-    events = await ActionHandleFallback().run(third, _choice(
-        number, language="es", choices=state["choices"], pending_topic="dir:hiv_sti"), {})
-    services = texts(third)[0]  # Libya has SRH services in one city only: no city question
+    events = await ActionHandleFallback().run(second, _choice(
+        number, language="es", choices=state["choices"], pending_topic="hiv_sti"), {})
+    country_part, services, _ = texts(second)
+    assert country_part == content.topics["hiv_sti"].countries["Libya"].text["es"]
+    # Libya lists sexual-health services in one city only: no city question.
     assert services.startswith(content.message("directory_title", "es", place="Libia"))
     assert "Community Day Centre" in services
     assert slot_events(events)["country"] == "Libya"
+
+
+async def test_where_to_go_chosen_before_the_country_asks_it_then_lists_services(
+    content: Content,
+) -> None:
+    """A topic an NGO answers without country parts still leads to the directory."""
+    first = CollectingDispatcher()
+    events = await ActionHandleFallback().run(first, _choice(1, language="fr",
+                                                             choices=["dir:hiv_sti"]), {})
+    assert texts(first)[0].startswith(content.message("ask_country", "fr"))
+    state = slot_events(events)
+    assert state["pending_topic"] == "dir:hiv_sti"
+    second = CollectingDispatcher()
+    number = state["choices"].index("country:Egypt") + 1
+    await ActionHandleFallback().run(second, _choice(
+        number, language="fr", choices=state["choices"], pending_topic="dir:hiv_sti"), {})
+    services = texts(second)[0]  # Egypt lists sexual-health services in Cairo only
+    assert services.startswith(content.message("directory_title", "fr", place="Égypte"))
+    assert "MSF" in services.splitlines()[1]
 
 
 async def test_no_listed_service_means_only_the_answer_and_next_steps(content: Content) -> None:
