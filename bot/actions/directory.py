@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from bot.actions.menu import ask_country, offer_next
 from bot.actions.turn import Turn
-from bot.content.directory import NATIONAL, cities_with, find_services
+from bot.content.directory import NATIONAL, Service, cities_with, find_services
 from bot.content.render import city_name, services_text
 
 PAGE = 3
@@ -37,7 +37,7 @@ TOPIC_SERVICES: dict[str, str] = {
 }
 
 
-def _services(turn: Turn, topic: str, city: str | None) -> list:
+def _services(turn: Turn, topic: str, city: str | None) -> list[Service]:
     directory = turn.content.directory
     if directory is None or turn.country is None or topic not in TOPIC_SERVICES:
         return []
@@ -95,7 +95,7 @@ def show_services(turn: Turn, topic: str, city: str | None, offset: int) -> None
     turn.say(services_text(turn.content, page, turn.language, place, turn.today,
                            turn.directory_max_age_days))
     remaining = len(entries) - offset - len(page)
-    more = []
+    more: list[tuple[str, str]] = []
     if remaining > 0:
         more.append((f"dir:{topic}:{city or ''}:{offset + PAGE}",
                      turn.message("directory_more", count=str(remaining))))

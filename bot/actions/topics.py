@@ -21,7 +21,7 @@ def after_answer(turn: Turn, topic: str) -> None:
     """
     if offer_services(turn, topic):
         return
-    first = []
+    first: list[tuple[str, str]] = []
     if turn.country is None and topic in TOPIC_SERVICES:
         first.append((f"dir:{topic}", turn.message("directory_where")))
     offer_next(turn, topic, first)

@@ -144,7 +144,8 @@ def export_sheets(content: Content, out: Path) -> list[Path]:
     return [directory, answers]
 
 
-def _read_csv(path: Path, columns: list[str], errors: list[str]) -> list[tuple[int, dict]]:
+def _read_csv(path: Path, columns: list[str],
+              errors: list[str]) -> list[tuple[int, dict[str, str]]]:
     """Return (row number as a spreadsheet shows it, row) pairs; header problems go to errors."""
     text = path.read_text(encoding="utf-8-sig")
     reader = csv.DictReader(io.StringIO(text, newline=""))
