@@ -101,7 +101,7 @@ def city_name(content: Content, country: str, city: str, language: str) -> str:
 
 def service_entry(content: Content, entry: Service, language: str, today: dt.date,
                   max_age_days: int) -> str:
-    """Return one directory entry as two or three short lines that fit a text message.
+    """Return one directory entry as two or three short lines.
 
     An entry whose last verification is older than `max_age_days`, or unknown, always carries a
     line saying so; an unconfirmed one says that too.
@@ -142,8 +142,20 @@ def service_entry(content: Content, entry: Service, language: str, today: dt.dat
     return "\n".join(lines)
 
 
+def needs_check(entry: Service, today: dt.date, max_age_days: int) -> bool:
+    """Return True when an entry is unconfirmed, or verified too long ago or never."""
+    return entry.is_unverified or entry.is_stale(today, max_age_days)
+
+
 def services_text(content: Content, entries: list[Service], language: str, place: str,
                   today: dt.date, max_age_days: int) -> str:
-    """Return a titled block of directory entries for `place`."""
+    """Return a titled block of directory entries for `place`.
+
+    When an entry is flagged, the block ends once with the advice to call first, rather than
+    each entry repeating it: the block is sent by SMS too.
+    """
     blocks = [service_entry(content, e, language, today, max_age_days) for e in entries]
-    return "\n".join([content.message("directory_title", language, place=place), *blocks])
+    lines = [content.message("directory_title", language, place=place), *blocks]
+    if any(needs_check(e, today, max_age_days) for e in entries):
+        lines.append(content.message("directory_call_first", language))
+    return "\n".join(lines)
