@@ -34,6 +34,14 @@ TOPIC_SERVICES: dict[str, str] = {
     "child_protection": "child_protection",
     "mental_health": "mental_health",
     "care_refused": "legal",
+    "health_rights": "primary_care",
+    "health_confidentiality": "primary_care",
+}
+# Topics whose services must also have these protection attributes: someone asking whether
+# care is open to them without papers is shown only the places known to be.
+TOPIC_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "health_rights": ("serves_undocumented",),
+    "health_confidentiality": ("serves_undocumented",),
 }
 
 
@@ -42,7 +50,8 @@ def _services(turn: Turn, topic: str, city: str | None) -> list[Service]:
     if directory is None or turn.country is None or topic not in TOPIC_SERVICES:
         return []
     return find_services(directory, turn.country, service=TOPIC_SERVICES[topic], city=city,
-                         today=turn.today, max_age_days=turn.directory_max_age_days)
+                         attributes=TOPIC_ATTRIBUTES.get(topic, ()), today=turn.today,
+                         max_age_days=turn.directory_max_age_days)
 
 
 def has_services(turn: Turn, topic: str) -> bool:
@@ -59,7 +68,8 @@ def offer_services(turn: Turn, topic: str) -> bool:
         return False
     assert turn.country is not None and turn.content.directory is not None
     if turn.city is None:
-        cities = cities_with(turn.content.directory, turn.country, TOPIC_SERVICES[topic])
+        cities = cities_with(turn.content.directory, turn.country, TOPIC_SERVICES[topic],
+                             TOPIC_ATTRIBUTES.get(topic, ()))
         if len(cities) > 1:
             ask_city(turn, topic, cities)
             return True

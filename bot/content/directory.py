@@ -334,9 +334,11 @@ def find_services(
     return [entry for _, entry in sorted(enumerate(found), key=rank)]
 
 
-def cities_with(directory: Directory, country: str, service: str | None = None) -> list[str]:
+def cities_with(directory: Directory, country: str, service: str | None = None,
+                attributes: tuple[str, ...] = ()) -> list[str]:
     """Return the cities (not `national`) where `country` has entries for `service`."""
     return list(dict.fromkeys(
         entry.city for entry in directory.entries(country)
         if entry.city != NATIONAL and (service is None or service in entry.services)
+        and all(entry.attributes.get(name) is True for name in attributes)
     ))

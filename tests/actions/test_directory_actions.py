@@ -172,3 +172,16 @@ async def test_deleting_data_resets_the_city_too(content: Content) -> None:
         "delete_data", "delete", language="en",
         slots={"country": "Morocco", "city": "Rabat", "language": "en"}), {})
     assert [e["event"] for e in events] == ["reset_slots", "restart"]
+
+
+async def test_a_question_about_papers_lists_only_places_known_to_serve_people_without(
+    content: Content,
+) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerTopic().run(dispatcher, make_tracker(
+        "health_rights", "sans papiers je peux me soigner", language="fr",
+        slots={"country": "Tunisia", "language": "fr"}), {})
+    services = texts(dispatcher)[1]
+    entries = [line for line in services.splitlines() if line.startswith("- ")]
+    assert entries == ["- Médecins du Monde Tunisie (tout le pays)"]
+    assert content.message("attr_serves_undocumented", "fr") in services
