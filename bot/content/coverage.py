@@ -88,8 +88,8 @@ def coverage_csv(rows: list[CoverageRow]) -> str:
 
 def coverage_text(rows: list[CoverageRow]) -> str:
     """Return a summary: one line per country and language, then what is missing."""
-    lines = ["country   lang  topics present/verified/stale (of N)  services present/verified/"
-             "stale  service types with nothing"]
+    lines = [f"{'country':<9} {'lang':<4} {'topics present/verified/stale':<30} "
+             f"{'services present/verified/stale':<32} service types with nothing"]
     keys = list(dict.fromkeys((r.country, r.language) for r in rows))
     for country, language in keys:
         mine = [r for r in rows if (r.country, r.language) == (country, language)]
@@ -97,15 +97,15 @@ def coverage_text(rows: list[CoverageRow]) -> str:
         services = [r for r in mine if r.kind == "service"]
         missing_topics = [r.name for r in topics if not r.present]
         empty = [r.name for r in services if not r.present]
-        lines.append(
-            f"{country:<9} {language:<5} "
-            f"{sum(r.present for r in topics)}/{sum(r.verified for r in topics)}/"
-            f"{sum(r.stale for r in topics)} (of {len(topics)})".ljust(52)
-            + f"{sum(r.present for r in services)}/{sum(r.verified for r in services)}/"
-              f"{sum(r.stale for r in services)}".ljust(24)
-            + (", ".join(empty) or "-")
-            + (f"; topics missing: {', '.join(missing_topics)}" if missing_topics else "")
-        )
+        topic_counts = (f"{sum(r.present for r in topics)}/{sum(r.verified for r in topics)}/"
+                        f"{sum(r.stale for r in topics)} of {len(topics)}")
+        service_counts = (f"{sum(r.present for r in services)}/"
+                          f"{sum(r.verified for r in services)}/{sum(r.stale for r in services)}")
+        line = (f"{country:<9} {language:<4} {topic_counts:<30} {service_counts:<32} "
+                f"{', '.join(empty) or '-'}")
+        if missing_topics:
+            line += f"; topics missing: {', '.join(missing_topics)}"
+        lines.append(line)
     lines.append("services are counted once per service type they offer; stale = verified "
                  "longer ago than the allowed age, or never")
     return "\n".join(lines)
