@@ -16,7 +16,7 @@ Each conversation restarts every 10 messages, as real conversations are short. E
 on 127.0.0.1 and every loop is bounded in count and time.
 
 Usage: .venv/bin/python bench/channels.py [--messages 20] [--flood-seconds 60] [--flood-rate 40]
-       [--think 2]
+       [--think 2] [--workers 1]
 """
 
 from __future__ import annotations
@@ -213,7 +213,14 @@ def main() -> None:
     parser.add_argument("--flood-rate", type=float, default=40, help="messages/s offered")
     parser.add_argument("--think", type=float, default=2.0,
                         help="seconds a person takes to read an answer and reply")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="Rasa processes behind serve's router (serve --workers)")
+    parser.add_argument("--no-send-limits", action="store_true",
+                        help="lift Telegram's 30/s and Twilio's 10/s sender limits, to measure "
+                        "the server rather than the vendors' limits")
     args = parser.parse_args()
+    limits = "off" if args.no_send_limits else "Telegram 30/s, Twilio 10/s per sender"
+    print(f"serve --workers {args.workers}; send limits {limits}", flush=True)
     model = MODELS_DIR / "current.tar.gz"
     with FakeTelegram(TELEGRAM_TOKEN) as fake_telegram, \
             FakeTwilio(TWILIO_SID, TWILIO_TOKEN) as fake_twilio, \
@@ -222,10 +229,13 @@ def main() -> None:
         env = {**os.environ, **channel_env(fake_telegram, fake_twilio,
                                            Path(folder) / "bench.sqlite3"),
                "LOG_LEVEL": "WARNING"}
+        if args.no_send_limits:
+            env.update({"TELEGRAM_SEND_RATE": "0", "TWILIO_SEND_MPS": "0"})
         log = (Path(folder) / "serve.log").open("wb")
         process = subprocess.Popen(
             [str(REPO_ROOT / ".venv" / "bin" / "migrant-bot"), "serve", "--port", str(port),
-             "--action-port", str(free_port()), "--model", str(model)],
+             "--action-port", str(free_port()), "--model", str(model),
+             "--workers", str(args.workers)],
             stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT, env=env)
         base = f"http://127.0.0.1:{port}"
         try:
@@ -234,7 +244,9 @@ def main() -> None:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise SystemExit("the server did not start")
                 time.sleep(0.5)
-            conversation_latencies(base, fake_telegram, fake_twilio, 2, 5, "telegram")  # warm
+            # Warm every Rasa process (each traces its model on its first message).
+            conversation_latencies(base, fake_telegram, fake_twilio, 4 * args.workers, 3,
+                                   "telegram")
             runs = [("telegram", clients, 0.0) for clients in (1, 10, 50)]
             runs += [("telegram", 10, args.think), ("sms", 10, 0.0), ("sms", 10, args.think)]
             for channel, clients, think in runs:

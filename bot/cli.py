@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1",
                        help="interface to listen on (0.0.0.0 behind a reverse proxy)")
     serve.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    serve.add_argument("--workers", type=int, default=None,
+                       help="Rasa processes behind a router, one per core for throughput "
+                       "(default SERVE_WORKERS, else 1)")
     serve.set_defaults(handler=cmd_serve)
 
     chat = commands.add_parser("chat", help="talk to the assistant in the terminal")
@@ -163,8 +166,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if not _require_model(args.model):
         return 1
     upkeep = _prepare_database(settings)
+    if args.workers is not None and not 1 <= args.workers <= 32:
+        print("migrant-bot: --workers must be between 1 and 32", file=sys.stderr)
+        return 2
     server = Server(settings, args.model, port=args.port, action_port=args.action_port,
-                    host=args.host)
+                    host=args.host, workers=args.workers)
     server.start()
     if not server.wait_ready():
         print("migrant-bot: the servers did not start", file=sys.stderr)

@@ -108,12 +108,17 @@ class Server:
         port: int = 5005,
         action_port: int | None = None,
         host: str = "127.0.0.1",
+        workers: int | None = None,
     ) -> None:
         self.settings = settings
         self.model = model
         self.port = port
         self.action_port = action_port or free_port()
         self.host = host
+        self.workers = workers or settings.serve_workers
+        # With several Rasa processes, they listen on loopback and the router on `port`.
+        self.worker_ports = ([port] if self.workers == 1
+                             else [free_port() for _ in range(self.workers)])
         self._processes: list[subprocess.Popen[bytes]] = []
         self._workdir = tempfile.TemporaryDirectory(prefix="migrant-bot-")
 
@@ -147,16 +152,28 @@ class Server:
                 )
             )
         rasa_log = {"DEBUG": ["--debug"], "INFO": []}.get(log_level, ["--quiet"])
-        self._processes.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "rasa", "run", "--model", str(self.model),
-                 "--port", str(self.port), "--interface", self.host,
-                 "--credentials", str(credentials),
-                 "--endpoints", str(endpoints), *rasa_log],
-                cwd=REPO_ROOT,
-                env=child_env(),
+        interface = self.host if self.workers == 1 else "127.0.0.1"
+        for worker_port in self.worker_ports:
+            self._processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "rasa", "run", "--model", str(self.model),
+                     "--port", str(worker_port), "--interface", interface,
+                     "--credentials", str(credentials),
+                     "--endpoints", str(endpoints), *rasa_log],
+                    cwd=REPO_ROOT,
+                    env=child_env({"SERVE_WORKERS": str(self.workers)}),
+                )
             )
-        )
+        if self.workers > 1:
+            workers = [arg for port in self.worker_ports
+                       for arg in ("--worker", f"http://127.0.0.1:{port}")]
+            self._processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "bot.router", "--port", str(self.port),
+                     "--host", self.host, *workers],
+                    cwd=REPO_ROOT, env=child_env(),
+                )
+            )
 
     def wait_ready(self, timeout: float = 180.0) -> bool:
         """Wait until Rasa has loaded the model and the action server answers."""
@@ -164,9 +181,11 @@ class Server:
         while time.monotonic() < deadline:
             if not self.running():
                 return False
-            if _answers(f"{self.url}/status") or _answers(f"{self.url}/"):
+            rasa = [f"http://127.0.0.1:{port}" for port in self.worker_ports]
+            if all(_answers(f"{url}/") for url in rasa):
                 if _answers(f"http://127.0.0.1:{self.action_port}/health"):
-                    return _answers(f"{self.url}/webhooks/rest/")
+                    return (all(_answers(f"{url}/webhooks/rest/") for url in rasa)
+                            and _answers(f"{self.url}/webhooks/rest/"))
             time.sleep(0.5)
         return False
 

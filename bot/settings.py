@@ -117,6 +117,12 @@ class Settings:
     broadcast_rates: dict[str, float] = field(default_factory=lambda: dict(BROADCAST_RATES))
     broadcast_in_flight: int = 16
     broadcast_stale_seconds: int = 30
+    #: Rasa processes `serve` runs behind its router (bot/router.py); sending limits are
+    #: shared between them.
+    serve_workers: int = 1
+    #: Replies per second: Telegram's per-bot limit, and each Twilio sender's pace.
+    telegram_send_rate: float = 30.0
+    twilio_send_rate: float = 10.0
     sms_price: float = 0.05
     whatsapp_price: float = 0.05
     broadcast_currency: str = "USD"
@@ -194,6 +200,9 @@ class Settings:
             broadcast_in_flight=_positive_int(env, "BROADCAST_IN_FLIGHT", 16, maximum=256),
             broadcast_stale_seconds=_positive_int(env, "BROADCAST_WORKER_STALE_SECONDS", 30,
                                                   maximum=3600),
+            serve_workers=_positive_int(env, "SERVE_WORKERS", 1, maximum=32),
+            telegram_send_rate=_rate(env, "TELEGRAM_SEND_RATE", 30.0),
+            twilio_send_rate=_rate(env, "TWILIO_SEND_MPS", 10.0),
             sms_price=_price(env, "BROADCAST_SMS_SEGMENT_PRICE", 0.05),
             whatsapp_price=_price(env, "BROADCAST_WHATSAPP_PRICE", 0.05),
             broadcast_currency=_currency(env),

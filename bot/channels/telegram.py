@@ -318,7 +318,10 @@ class TelegramInput(MessagingInput):
         super().__init__(settings, optouts)
         self.key = settings.pseudonym_key
         self.secret = settings.telegram.webhook_secret.encode()
-        self.sender = sender or TelegramSender(settings.telegram, self.stats)
+        # The bot's limit (30 messages/s) is shared by the Rasa processes `serve --workers` runs.
+        self.sender = sender or TelegramSender(
+            settings.telegram, self.stats,
+            rate=settings.telegram_send_rate / settings.serve_workers)
         self.history = ChatHistory()
 
     @classmethod

@@ -303,7 +303,8 @@ class TwilioInput(MessagingInput):
         super().__init__(settings, optouts)
         self.twilio = settings.twilio
         self.validator = RequestValidator(settings.twilio.auth_token)
-        self.sender = sender or TwilioSender(settings.twilio, self.stats)
+        self.sender = sender or TwilioSender(
+            settings.twilio, self.stats, rate=settings.twilio_send_rate / settings.serve_workers)
         self.pending = PendingMore()
         self._reports: Any = None
 
