@@ -74,6 +74,14 @@ class OptOutStore:
                                      .where(opt_outs.c.person == person)).first()
         return row is not None
 
+    def opted_out(self, persons: list[str]) -> set[str]:
+        """Return those of `persons` who asked not to be messaged."""
+        if not persons:
+            return set()
+        with self.engine.connect() as connection:
+            return set(connection.execute(select(opt_outs.c.person)
+                                          .where(opt_outs.c.person.in_(persons))).scalars())
+
     def count(self) -> int:
         """Return how many people opted out."""
         with self.engine.connect() as connection:

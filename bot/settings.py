@@ -27,7 +27,7 @@
 | ANALYTICS_KEY_FILE | the installation's own key when PSEUDONYM_KEY is unset | var/analytics.key |
 | DASHBOARD_PORT | `serve` also starts the staff dashboard on this port | unset |
 | DASHBOARD_SECRET | signs the dashboard's session cookies, 32+ characters | key file |
-| DASHBOARD_KEY_FILE | the dashboard's own signing key when DASHBOARD_SECRET is unset | var/dashboard.key |
+| DASHBOARD_KEY_FILE | its own signing key when DASHBOARD_SECRET is unset | var/dashboard.key |
 
 A channel whose variables are absent is not enabled. One that is half configured (a token without
 its secret, a SID without a sender) stops start-up, like a malformed value.
@@ -52,6 +52,9 @@ DEFAULT_SPOOL_PATH = REPO_ROOT / "var" / "analytics-spool.jsonl"
 DEFAULT_KEY_FILE = REPO_ROOT / "var" / "analytics.key"
 DEFAULT_DASHBOARD_KEY_FILE = REPO_ROOT / "var" / "dashboard.key"
 MIN_PSEUDONYM_KEY_CHARS = 32
+#: Broadcast send rates (messages a second; SMS counts segments): Telegram's documented bulk
+#: limit, and Twilio figures to set to the sender's MPS (the Twilio console shows it).
+BROADCAST_RATES = {"telegram": 30.0, "sms": 10.0, "whatsapp": 20.0}
 
 _TELEGRAM_TOKEN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
 _TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -112,6 +115,13 @@ class Settings:
     analytics_spool_max_events: int = 100_000
     analytics_suppression_threshold: int = 5
     analytics_key_file: Path = DEFAULT_KEY_FILE
+    subscriber_key: bytes | None = field(default=None, repr=False)
+    broadcast_rates: dict[str, float] = field(default_factory=lambda: dict(BROADCAST_RATES))
+    broadcast_in_flight: int = 16
+    broadcast_stale_seconds: int = 30
+    sms_price: float = 0.05
+    whatsapp_price: float = 0.05
+    broadcast_currency: str = "USD"
     dashboard_port: int | None = None
     dashboard_secret: bytes | None = field(default=None, repr=False)
     dashboard_key_file: Path = DEFAULT_DASHBOARD_KEY_FILE
@@ -185,6 +195,18 @@ class Settings:
             analytics_suppression_threshold=_positive_int(
                 env, "ANALYTICS_SUPPRESSION_THRESHOLD", 5, maximum=1000),
             analytics_key_file=_file_path(env, "ANALYTICS_KEY_FILE", DEFAULT_KEY_FILE),
+            subscriber_key=_subscriber_key(env),
+            broadcast_rates={
+                "telegram": _rate(env, "BROADCAST_TELEGRAM_RATE", BROADCAST_RATES["telegram"]),
+                "sms": _rate(env, "BROADCAST_SMS_MPS", BROADCAST_RATES["sms"]),
+                "whatsapp": _rate(env, "BROADCAST_WHATSAPP_MPS", BROADCAST_RATES["whatsapp"]),
+            },
+            broadcast_in_flight=_positive_int(env, "BROADCAST_IN_FLIGHT", 16, maximum=256),
+            broadcast_stale_seconds=_positive_int(env, "BROADCAST_WORKER_STALE_SECONDS", 30,
+                                                  maximum=3600),
+            sms_price=_price(env, "BROADCAST_SMS_SEGMENT_PRICE", 0.05),
+            whatsapp_price=_price(env, "BROADCAST_WHATSAPP_PRICE", 0.05),
+            broadcast_currency=_currency(env),
             dashboard_port=(_positive_int(env, "DASHBOARD_PORT", 0, maximum=65535) or None),
             dashboard_secret=dashboard_secret.encode() if dashboard_secret else None,
             dashboard_key_file=_file_path(env, "DASHBOARD_KEY_FILE", DEFAULT_DASHBOARD_KEY_FILE),
@@ -234,6 +256,54 @@ def _twilio(env: Mapping[str, str]) -> TwilioSettings | None:
             "TWILIO_SMS_FROM or TWILIO_WHATSAPP_FROM is required when TWILIO_ACCOUNT_SID is set")
     return TwilioSettings(account_sid=sid, auth_token=token, sms_from=sms_from,
                           whatsapp_from=whatsapp_from, api_base_url=str(api))
+
+
+def _subscriber_key(env: Mapping[str, str]) -> bytes | None:
+    raw = env.get("SUBSCRIBER_KEY") or None
+    if raw is None:
+        return None
+    from bot.subscriptions import valid_key
+
+    if not valid_key(raw):
+        raise SettingsError(
+            "SUBSCRIBER_KEY must be a Fernet key (44 characters of URL-safe base64); make one "
+            "with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'")
+    return raw.encode()
+
+
+def _rate(env: Mapping[str, str], name: str, default: float) -> float:
+    """Return messages per second; 0 means no limit (for benchmarks against fakes)."""
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of messages per second") from None
+    if not 0 <= value <= 10_000:
+        raise SettingsError(f"{name} must be between 0 (no limit) and 10000")
+    return value or float("inf")
+
+
+def _price(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a decimal number") from None
+    if not 0 <= value < 100:
+        raise SettingsError(f"{name} must be between 0 and 100")
+    return value
+
+
+def _currency(env: Mapping[str, str]) -> str:
+    raw = (env.get("BROADCAST_CURRENCY") or "USD").strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", raw):
+        raise SettingsError("BROADCAST_CURRENCY must be a three-letter currency code")
+    return raw
 
 
 def _url(env: Mapping[str, str], name: str, default: str | None) -> str | None:

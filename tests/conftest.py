@@ -53,6 +53,8 @@ SMS_FROM = "+15005550006"
 WHATSAPP_FROM = "whatsapp:+14155238886"
 PUBLIC_BASE_URL = "https://assistant.example.org"
 PSEUDONYM_KEY = "test-pseudonym-key-" + "x" * 32
+#: A Fernet key for the subscribers' addresses (tests only).
+SUBSCRIBER_KEY = "bVJ0ZXN0LXN1YnNjcmliZXIta2V5LTMyLWJ5dGVzISE="
 
 
 @pytest.fixture(scope="session")
@@ -102,6 +104,18 @@ class RunningServer:
             headers["X-Twilio-Signature"] = signature
         data = urllib.parse.urlencode(params).encode()
         return self._post(path, data, headers, as_json=False)
+
+    def twilio_status(self, params: dict[str, str],
+                      signature: str | None = "valid") -> tuple[int, str]:
+        """POST a status callback, signed as Twilio signs it unless told otherwise."""
+        path = "/webhooks/twilio/status"
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if signature == "valid":
+            signature = RequestValidator(TWILIO_TOKEN).compute_signature(
+                PUBLIC_BASE_URL + path, params)
+        if signature is not None:
+            headers["X-Twilio-Signature"] = signature
+        return self._post(path, urllib.parse.urlencode(params).encode(), headers, as_json=False)
 
     def _post(self, path: str, data: bytes, headers: dict[str, str],
               as_json: bool) -> tuple[int, Any]:
@@ -206,6 +220,7 @@ def channel_env(telegram: FakeTelegram, twilio: FakeTwilio, database: Path) -> d
         "TWILIO_API_BASE_URL": twilio.url,
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
         "PSEUDONYM_KEY": PSEUDONYM_KEY,
+        "SUBSCRIBER_KEY": SUBSCRIBER_KEY,
         "DATABASE_URL": f"sqlite:///{database}",
         "ANALYTICS_SPOOL_PATH": str(database.with_name("analytics-spool.jsonl")),
         "SMS_SEGMENT_BUDGET": "3",

@@ -1,0 +1,1 @@
+"""NGO broadcasts: subscriptions' audience, a durable outbox, and the worker that sends it."""
