@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -37,6 +37,9 @@ from bot.dashboard.accounts import Accounts, Session, role_allows, utcnow
 from bot.dashboard.charts import format_cell
 from bot.dashboard.i18n import INTERFACE_LANGUAGES, LANGUAGE_NAMES, label, translate
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.broadcasts.service import BroadcastService
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +104,7 @@ Handler = Callable[[Context], Awaitable[Response]]
 class Dashboard:
     """The app's state: settings, database, accounts, broadcast service, templates."""
 
-    def __init__(self, settings: Settings, engine: Engine, broadcasts: Any,
+    def __init__(self, settings: Settings, engine: Engine, broadcasts: BroadcastService | None,
                  accounts: Accounts, key: bytes) -> None:
         self.settings = settings
         self.engine = engine
@@ -203,7 +206,12 @@ async def read_form(request: Request) -> dict[str, list[str]] | None:
         return None
 
 
-def create_app(settings: Settings, engine: Engine, broadcasts: Any = None, *,
+def dashboard_key(settings: Settings) -> bytes:
+    """Return the key that signs session cookies: DASHBOARD_SECRET, else the key file's."""
+    return settings.dashboard_secret or installation_key(settings.dashboard_key_file)
+
+
+def create_app(settings: Settings, engine: Engine, broadcasts: BroadcastService | None = None, *,
                clock: Callable[[], datetime] = utcnow) -> Starlette:
     """Return the dashboard app on `engine` (already at the newest schema).
 
@@ -214,7 +222,7 @@ def create_app(settings: Settings, engine: Engine, broadcasts: Any = None, *,
             leaves the broadcast pages saying it is not available.
         clock: returns the current naive UTC time (tests move it to expire sessions).
     """
-    key = settings.dashboard_secret or installation_key(settings.dashboard_key_file)
+    key = dashboard_key(settings)
     app_state = Dashboard(settings, engine, broadcasts, Accounts(engine, key, clock), key)
     from bot.dashboard import pages
 

@@ -20,6 +20,13 @@ from starlette.responses import RedirectResponse, Response
 
 from bot.analytics.definitions import DIMENSIONS
 from bot.analytics.report import ReportError, build_report, parse_by, parse_day
+from bot.broadcasts.service import (
+    COUNTRIES,
+    Audience,
+    BroadcastError,
+    Draft,
+    Template,
+)
 from bot.dashboard import figures
 from bot.dashboard.accounts import LIFETIME, AccountError, LoginBlocked
 from bot.dashboard.app import (
@@ -35,10 +42,7 @@ from bot.dashboard.app import (
 from bot.dashboard.charts import Bar, bar_chart, line_chart
 from bot.dashboard.i18n import label, translate
 from bot.settings import SUPPORTED_LANGUAGES
-
-COUNTRIES = ("Morocco", "Tunisia", "Egypt", "Libya", "Yemen")
-CHANNELS = ("telegram", "sms", "whatsapp")
-BROADCAST_TOPICS = ("general", "srhr", "protection", "vaccination")
+from bot.subscriptions import CHANNELS, TOPICS
 
 
 def _today(dashboard: Dashboard) -> date:
@@ -285,7 +289,7 @@ def _render_form(dashboard: Dashboard, context: Context, values: dict[str, Any],
                  problem: str | None = None, status: int = 200) -> Response:
     return dashboard.render(context, "broadcast_new.html", status=status, values=values,
                             problem=problem, languages=SUPPORTED_LANGUAGES,
-                            countries=COUNTRIES, channels=CHANNELS, topics=BROADCAST_TOPICS)
+                            countries=COUNTRIES, channels=CHANNELS, topics=TOPICS)
 
 
 async def broadcast_form(dashboard: Dashboard, context: Context) -> Response:
@@ -296,10 +300,8 @@ async def broadcast_form(dashboard: Dashboard, context: Context) -> Response:
     return _render_form(dashboard, context, _form_values(context))
 
 
-def _draft(values: dict[str, Any], by: str) -> Any:
+def _draft(values: dict[str, Any], by: str) -> Draft:
     """Return the broadcast service's Draft of the form; ValueError says what is wrong."""
-    from bot.broadcasts.service import Audience, Draft, Template
-
     templates = {}
     for lang, sid in values["sids"].items():
         if not sid.strip():
@@ -333,8 +335,6 @@ async def broadcast_create(dashboard: Dashboard, context: Context) -> Response:
     service, problem = _service(dashboard, context)
     if problem:
         return problem
-    from bot.broadcasts.service import BroadcastError
-
     values = _form_values(context)
     try:
         draft = _draft(values, context.actor)
@@ -352,8 +352,6 @@ async def broadcast_detail(dashboard: Dashboard, context: Context,
     service, unavailable = _service(dashboard, context)
     if unavailable:
         return unavailable
-    from bot.broadcasts.service import BroadcastError
-
     broadcast_id = int(context.request.path_params["broadcast_id"])
     try:
         status = await run_in_threadpool(service.status, broadcast_id)
@@ -368,8 +366,6 @@ async def _act(dashboard: Dashboard, context: Context, action: str) -> Response:
     service, unavailable = _service(dashboard, context)
     if unavailable:
         return unavailable
-    from bot.broadcasts.service import BroadcastError
-
     broadcast_id = int(context.request.path_params["broadcast_id"])
     method = service.queue if action == "queued" else service.cancel
     try:
