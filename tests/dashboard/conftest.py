@@ -86,12 +86,18 @@ def accounts(engine: Engine, clock: Clock) -> Accounts:
 
 
 def seeded_events() -> list[Event]:
-    """Return March 2024's events: every cell of the by-language and by-channel breakdowns
-    well above the threshold, and one small cell (Yemen: 2 people) that must be suppressed."""
+    """Return March 2024's events (1-28): every cell of each breakdown, and each language's
+    daily cell, at or above the threshold of 5, and one small cell (Yemen: 2 people) that must
+    be suppressed.
+
+    Each day: 6 rights answers in English (Telegram, Morocco), French (WhatsApp, Tunisia) and
+    Arabic (GBV referrals by SMS, Egypt); 5 Arabic messages not understood; on even days 5
+    English questions out of scope.
+    """
     events = []
     for day in range(1, 29):
         hour = datetime(2024, 3, day, 10)
-        for number in range(3):
+        for number in range(6):
             person = f"p{day}-{number}"
             events.append(event(person, "health_rights", hour=hour, language="en",
                                 channel="telegram", country="Morocco"))
@@ -99,8 +105,12 @@ def seeded_events() -> list[Event]:
                                 channel="whatsapp", country="Tunisia"))
             events.append(event(person + "a", "gbv", "referral", hour=hour, language="ar",
                                 channel="sms", country="Egypt"))
-        events.append(event(f"q{day}", "nlu_fallback", "fallback", hour=hour, language="ar",
-                            channel="sms", country="Egypt"))
+        for number in range(5):
+            events.append(event(f"q{day}-{number}", "nlu_fallback", "fallback", hour=hour,
+                                language="ar", channel="sms", country="Egypt"))
+            if day % 2 == 0:
+                events.append(event(f"o{day}-{number}", "out_of_scope", "fallback", hour=hour,
+                                    language="en", channel="telegram", country="Morocco"))
     events.append(event("yemen-1", "health_cost", hour=datetime(2024, 3, 5, 9),
                         country="Yemen"))
     events.append(event("yemen-2", "health_cost", hour=datetime(2024, 3, 6, 9),
