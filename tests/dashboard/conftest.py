@@ -34,6 +34,7 @@ SECRET = b"dashboard-test-secret-" + b"s" * 32
 NOW = datetime(2024, 3, 31, 12, 0)
 MARCH = (date(2024, 3, 1), date(2024, 3, 31))
 ROLES = {"viewer": "vera", "broadcaster": "bruno", "admin": "ada"}
+REAL_SCRYPT_N = passwords.N
 
 
 class Clock:
