@@ -370,9 +370,11 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"migrant-bot: dashboard on http://{host}:{args.port}", flush=True)
     # No access log: it would keep staff addresses; the audit log records what matters.
+    # Protocols chosen, not detected: Rasa pins websockets 10, which uvicorn 0.54 cannot use,
+    # and the dashboard has no websocket; h11 on asyncio is plenty for a few staff.
     uvicorn.run(app, host=args.host, port=args.port, access_log=False, server_header=False,
                 log_level=settings.log_level.lower(), proxy_headers=True,
-                forwarded_allow_ips="127.0.0.1")
+                forwarded_allow_ips="127.0.0.1", ws="none", http="h11", loop="asyncio")
     return 0
 
 

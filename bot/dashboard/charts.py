@@ -22,11 +22,18 @@ def _is_rtl(text: str) -> bool:
 
 
 def _text(x: float, y: float, text: str, anchor: str = "start", css: str = "") -> str:
-    """Return an SVG text element; Arabic text is marked right to left."""
+    """Return an SVG text element; Arabic text is marked right to left.
+
+    `anchor` is meant on the page (start = left); in right-to-left text SVG reads start and end
+    the other way round, so they are swapped to keep the text where it was meant to be.
+    """
+    rtl = _is_rtl(text)
+    if rtl:
+        anchor = {"start": "end", "end": "start"}.get(anchor, anchor)
     attributes = f'x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"'
     if css:
         attributes += f' class="{css}"'
-    if _is_rtl(text):
+    if rtl:
         attributes += ' direction="rtl" unicode-bidi="embed" xml:lang="ar"'
     return f"<text {attributes}>{escape(text)}</text>"
 

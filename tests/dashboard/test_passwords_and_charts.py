@@ -33,7 +33,9 @@ def test_bars_carry_their_numbers_and_suppressed_cells_get_no_bar() -> None:
 
 def test_arabic_labels_are_drawn_right_to_left() -> None:
     svg = bar_chart([Bar("العربية", 10), Bar("English", 5)], "By language")
-    assert 'direction="rtl" unicode-bidi="embed" xml:lang="ar">العربية<' in svg
+    # Right-aligned at the bars either way: SVG's "start" is the right edge in RTL text.
+    assert 'text-anchor="start" class="label" direction="rtl" unicode-bidi="embed" ' \
+           'xml:lang="ar">العربية<' in svg
     assert 'text-anchor="end" class="label">English<' in svg
 
 
