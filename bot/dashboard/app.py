@@ -47,7 +47,8 @@ HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "mb_session"
 LOGIN_CSRF_COOKIE = "mb_login_csrf"
 LANGUAGE_COOKIE = "mb_lang"
-MAX_FORM_BYTES = 64 * 1024
+# Four texts of 4,096 Arabic characters, percent-encoded, with room for the rest of the form.
+MAX_FORM_BYTES = 256 * 1024
 DEFAULT_PERIOD_DAYS = 30
 SECURITY_HEADERS = [
     (b"content-security-policy",

@@ -133,3 +133,14 @@ def test_without_the_broadcast_service_the_pages_say_so(settings, seeded, accoun
         reply = client.get("/broadcasts")
         assert reply.status_code == 503 and "not available" in reply.text
         assert client.get("/overview").status_code == 200
+
+
+def test_long_texts_in_every_language_reach_the_service(client: TestClient) -> None:
+    """The form limit leaves room for four texts of 4,096 Arabic characters (6 bytes each,
+    percent-encoded): the service, not the size limit, refuses them."""
+    csrf = signed_in(client, "broadcaster")
+    long_text = "ص" * 4096
+    reply = create(client, csrf, text_en=long_text, text_fr=long_text, text_ar=long_text,
+                   text_es=long_text)
+    assert reply.status_code == 400
+    assert "SMS segments (at most 10)" in reply.text
