@@ -143,3 +143,11 @@ def test_pages_load_nothing_from_outside(client: TestClient) -> None:
         page = client.get(path).text
         assert not re.search(r'(src|href)="(https?:)?//', page), path
         assert "<script" not in page
+
+
+def test_pages_are_light_and_gzipped_for_slow_connections(client: TestClient) -> None:
+    signed_in(client, "viewer")
+    reply = client.get(f"/overview?{PERIOD}", headers={"Accept-Encoding": "gzip"})
+    assert reply.headers["content-encoding"] == "gzip"
+    assert int(reply.headers["content-length"]) < 8_000
+    assert len(reply.content) < 30_000  # decoded
