@@ -208,6 +208,22 @@ def test_a_viewer_is_refused_the_broadcasts_page(page: Page) -> None:
     shoot(page, "forbidden-viewer")
 
 
+def test_an_admin_sets_the_target_and_reads_the_audit_log(page: Page) -> None:
+    log_in(page, "admin")
+    page.goto(f"/overview?{PERIOD}")
+    page.click("text=Set the target")
+    page.fill("input[name=value]", "1000")
+    page.fill("input[name=start]", "2024-03-01")
+    page.fill("input[name=end]", "2024-12-31")
+    page.click(".target-form button[type=submit]")
+    page.goto(f"/overview?{PERIOD}")
+    expect(page.locator("#target")).to_contain_text("506 / 1,000")
+    expect(page.locator("svg.progress")).to_be_visible()
+    page.goto("/audit")
+    expect(page.locator("table.audit")).to_contain_text("target set")
+    shoot(page, "audit")
+
+
 def test_the_csv_matches_the_report_of_the_same_database(page: Page, dashboard: str) -> None:
     """The browser's download is the CLI's CSV (checked on a copy of the same seed)."""
     log_in(page, "viewer")
