@@ -1,4 +1,5 @@
-"""The `migrant-bot` command: train, chat, serve, classify, telegram, content, db, report."""
+"""The `migrant-bot` command: train, chat, serve, classify, telegram, content, db, report,
+broadcast."""
 
 from __future__ import annotations
 
@@ -97,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
                             help="comma-separated: country, language, channel, topic")
     indicators.add_argument("--format", choices=("csv", "json"), default="csv")
     indicators.set_defaults(handler=cmd_report_indicators)
+
+    from bot.broadcasts.cli import add_commands as add_broadcast_commands
+
+    add_broadcast_commands(commands)
     _add_dashboard_commands(commands)
     return parser
 

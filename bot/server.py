@@ -5,8 +5,8 @@ file they need from the settings, waits until Rasa answers, and on SIGTERM or SI
 (SIGTERM, then SIGKILL after a grace period). If either process dies, the other is stopped too
 and the exit code says so.
 
-With `DASHBOARD_PORT` set, the staff dashboard (`migrant-bot dashboard`) is a third child
-process on the same interface, started, watched and stopped with the other two: a process of
+With `DASHBOARD_PORT` set, the staff dashboard (`migrant-bot dashboard`) is one more child
+process on the same interface, started, watched and stopped with the others: a process of
 its own keeps a slow report page from ever delaying a reply to a migrant.
 """
 
@@ -157,6 +157,14 @@ class Server:
                      "--port", str(self.settings.dashboard_port), "--host", self.host],
                     cwd=REPO_ROOT,
                     env=child_env(),
+                )
+            )
+        if self.settings.subscriber_key and (self.settings.telegram or self.settings.twilio):
+            # Sends the broadcasts queued from the dashboard and the scheduled ones.
+            self._processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "bot.cli", "broadcast", "worker"],
+                    cwd=REPO_ROOT, env=child_env(),
                 )
             )
         rasa_log = {"DEBUG": ["--debug"], "INFO": []}.get(log_level, ["--quiet"])

@@ -106,7 +106,7 @@ def test_telegram_set_webhook_registers_the_url_with_its_secret(
     assert "my_chat_member" in registered["allowed_updates"]
     commands = {c["command"] for c in fake_telegram.calls_to("setMyCommands")[-1].params[
         "commands"]}
-    assert {"start", "help", "language", "stop", "delete", "clear"} <= commands
+    assert {"start", "help", "language", "subscribe", "stop", "delete", "clear"} <= commands
     assert TELEGRAM_TOKEN not in result.stdout + result.stderr
     missing = run("telegram", "set-webhook", env={**env, "PUBLIC_BASE_URL": ""}, timeout=120)
     assert missing.returncode == 2 and "PUBLIC_BASE_URL" in missing.stderr

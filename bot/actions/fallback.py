@@ -14,6 +14,7 @@ from bot.actions.base import BaseAction
 from bot.actions.choose_country import set_country
 from bot.actions.choose_language import set_language
 from bot.actions.menu import option_label, show_menu
+from bot.actions.subscriptions import subscribe
 from bot.actions.topics import answer_topic
 from bot.actions.turn import Turn
 from bot.content import TOPIC_INTENTS
@@ -36,6 +37,8 @@ def resolve_choice(turn: Turn, choice: str) -> None:
         set_language(turn, value)
     elif kind == "country" and value in turn.content.countries:
         set_country(turn, value)
+    elif kind == "sub":
+        subscribe(turn, value)
     else:
         turn.unanswered = True
         turn.say(turn.message("rephrase"))

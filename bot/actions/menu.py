@@ -17,6 +17,8 @@ def option_label(turn: Turn, choice: str) -> str:
         return turn.content.language_names[value]
     if kind == "country":
         return turn.content.country_name(value, turn.language)
+    if kind == "sub":
+        return turn.message(f"subscribe_topic_{value}")
     return turn.message("did_you_mean_other")
 
 

@@ -21,7 +21,8 @@ class ActionDeleteData(BaseAction):
     before a restart when it saves, so no earlier message stays in memory or in Redis. Every
     analytics row keyed to the person is deleted (queued, spooled or stored; the deletion is
     queued behind the person's earlier events, so none is written after it), and this turn
-    records no event. The channels delete the person's opt-out row.
+    records no event. The channels delete the person's opt-out row, their subscription (with its
+    encrypted address) and their broadcast delivery records.
     """
 
     records_turn = False

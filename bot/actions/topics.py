@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.actions.base import BaseAction
 from bot.actions.menu import option_label, show_menu
+from bot.actions.subscriptions import offer_subscription, unsubscribe
 from bot.actions.turn import Turn
 from bot.content import TOPIC_INTENTS
 from bot.content.render import country_part, emergency_numbers_all, topic_answer
@@ -34,6 +35,13 @@ def answer_topic(turn: Turn, topic: str) -> None:
     An emergency gets its numbers at once: for the person's country when known, for every
     country otherwise, and only then the question of where they are.
     """
+    if topic == "subscribe":
+        offer_subscription(turn)
+        return
+    if topic == "unsubscribe":
+        unsubscribe(turn)
+        offer_next(turn, topic)
+        return
     answer = topic_answer(turn.content, topic, turn.language, turn.country)
     turn.answered.append(topic)
     if topic == "emergency" and answer.country_missing:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, func
 from sqlalchemy.sql.elements import ColumnElement
 
-DEFINITIONS_VERSION = "2026.1"
+DEFINITIONS_VERSION = "2026.2"
 
 #: Topics whose answer tells a person about a right to health or protection (intents.md
 #: sections "Health rights and access" minus the practical ones, "SRHR" and "Protection").
@@ -33,7 +33,9 @@ FALLBACK = "fallback"
 REFERRAL = "referral"
 EMERGENCY = "emergency"
 HUMAN = "human"
-OUTCOMES = (ANSWERED, FALLBACK, REFERRAL, EMERGENCY, HUMAN)
+#: Not a turn: a broadcast message delivered to a subscriber (topic "broadcast_<topic>").
+REACHED = "reached"
+OUTCOMES = (ANSWERED, FALLBACK, REFERRAL, EMERGENCY, HUMAN, REACHED)
 #: Outcomes that count as a referral given.
 REFERRAL_OUTCOMES = (REFERRAL, EMERGENCY, HUMAN)
 #: Outcomes in which the person received the answer to what they asked.
@@ -67,6 +69,10 @@ INDICATORS = (
     Indicator("unanswered_questions", "unanswered questions",
               "turns the assistant did not understand (fallbacks, out of scope, media it "
               "cannot read)"),
+    Indicator("people_reached_by_broadcast", "people reached by broadcast",
+              "broadcast messages delivered to subscribers (Telegram: accepted into the chat; "
+              "SMS and WhatsApp: reported delivered by Twilio), one per person and broadcast: "
+              "a person reached by two broadcasts counts twice"),
 )
 INDICATOR_KEYS = tuple(indicator.key for indicator in INDICATORS)
 
@@ -119,6 +125,7 @@ def daily_figures(outcome: ColumnElement, events: ColumnElement) -> dict[str, Co
     """
     return {
         "referrals_given": func.sum(case((outcome.in_(REFERRAL_OUTCOMES), events), else_=0)),
-        "interactions": func.sum(events),
+        "interactions": func.sum(case((outcome != REACHED, events), else_=0)),
         "unanswered_questions": func.sum(case((outcome == FALLBACK, events), else_=0)),
+        "people_reached_by_broadcast": func.sum(case((outcome == REACHED, events), else_=0)),
     }

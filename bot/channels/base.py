@@ -29,8 +29,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.broadcasts.store import OutboxStore
 from bot.optouts import OptOutStore
 from bot.settings import Settings, get_settings
+from bot.subscriptions import SubscriptionError, SubscriptionStore
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +80,10 @@ class Reply:
     buttons: list[tuple[str, str]] = field(default_factory=list)
     language: str | None = None
     forget: bool = False
+    #: The person chose to subscribe: {"topics": [...], "language": ..., "country": ...}.
+    subscribe: dict[str, Any] | None = None
+    #: The person asked to stop every alert.
+    unsubscribe: bool = False
 
 
 def combine(replies: list[Reply]) -> list[Reply]:
@@ -122,9 +128,12 @@ class ReplyCollector(OutputChannel):
             for button in message.get("buttons") or []
             if isinstance(button, dict)
         ]
+        subscribe = message.get("subscribe")
         if text or buttons:
             self.replies.append(Reply(text, buttons, message.get("language"),
-                                      bool(message.get("forget"))))
+                                      bool(message.get("forget")),
+                                      subscribe if isinstance(subscribe, dict) else None,
+                                      bool(message.get("unsubscribe"))))
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """Keep a plain text (Rasa calls this only through send_response here)."""
@@ -263,22 +272,30 @@ class RateLimiter:
 
     def __init__(self, rate: float, burst: int | None = None) -> None:
         self.rate = rate
-        self.capacity = float(burst or max(1, int(rate)))
+        self.unlimited = rate == float("inf")
+        self.capacity = float(burst or (1 if self.unlimited else max(1, int(rate))))
         self._tokens = self.capacity
         self._updated = time.monotonic()
         self._lock = asyncio.Lock()
 
-    async def acquire(self) -> None:
-        """Wait for a token."""
+    async def acquire(self, tokens: float = 1.0) -> None:
+        """Wait for `tokens` (an SMS of three segments takes three against an MPS limit).
+
+        A request larger than the bucket waits for a full bucket and leaves it in debt, so the
+        average rate still holds. An infinite rate never waits.
+        """
+        if self.unlimited:
+            return
         async with self._lock:
+            need = min(tokens, self.capacity)
             while True:
                 now = time.monotonic()
                 self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
                 self._updated = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
+                if self._tokens >= need:
+                    self._tokens -= tokens
                     return
-                await asyncio.sleep((1 - self._tokens) / self.rate)
+                await asyncio.sleep((need - self._tokens) / self.rate)
 
 
 class TemporaryFailure(Exception):
@@ -375,6 +392,7 @@ class MessagingInput(InputChannel):
         self.settings = settings
         self.stats = ChannelStats()
         self._optouts = optouts
+        self._subscriptions: SubscriptionStore | None = None
         self.seen = SeenUpdates()
         self.locks = PersonLocks()
         self.background = Background()
@@ -391,13 +409,62 @@ class MessagingInput(InputChannel):
             self._optouts = OptOutStore.from_url(self.settings.database_url)
         return self._optouts
 
+    @property
+    def subscriptions(self) -> SubscriptionStore | None:
+        """Open the subscription store on first use; None without SUBSCRIBER_KEY."""
+        if self._subscriptions is None and self.settings.subscriber_key is not None:
+            self._subscriptions = SubscriptionStore(self.optouts.engine,
+                                                    self.settings.subscriber_key)
+        return self._subscriptions
+
     async def opt_out(self, person: str, channel: str, reason: str) -> None:
-        """Record an opt-out without blocking the event loop."""
-        await asyncio.to_thread(self.optouts.mark, person, channel, reason)
+        """Record an opt-out and delete any subscription, without blocking the event loop."""
+        await asyncio.to_thread(self._opt_out, person, channel, reason)
+
+    def _opt_out(self, person: str, channel: str, reason: str) -> None:
+        self.optouts.mark(person, channel, reason)
+        if self.subscriptions is not None:
+            self.subscriptions.remove(person)
 
     async def opt_in(self, person: str) -> None:
-        """Forget an opt-out (START, /start, or a deletion) without blocking the event loop."""
+        """Forget an opt-out (START, /start) without blocking the event loop."""
         await asyncio.to_thread(self.optouts.clear, person)
+
+    async def after_turn(self, person: str, channel: str, address: str,
+                         replies: list[Reply]) -> None:
+        """Carry out what the turn's replies ask of the channel edge.
+
+        `subscribe`: store the subscription with the address (the only place it is ever
+        written) and forget an earlier opt-out, since subscribing is a new consent.
+        `unsubscribe`: record the opt-out and delete the subscription. `forget` (delete my
+        data): delete the opt-out, the subscription and the person's broadcast records.
+        """
+        for reply in replies:
+            if reply.subscribe is not None and self.subscriptions is not None:
+                await asyncio.to_thread(self._subscribe, person, channel, address,
+                                        reply.subscribe)
+            if reply.unsubscribe:
+                await self.opt_out(person, channel, "stop")
+            if reply.forget:
+                await asyncio.to_thread(self._forget, person)
+
+    def _subscribe(self, person: str, channel: str, address: str,
+                   request: dict[str, Any]) -> None:
+        assert self.subscriptions is not None
+        try:
+            self.subscriptions.subscribe(
+                person, channel, address, str(request.get("language") or "en"),
+                request.get("country"), list(request.get("topics") or []))
+        except SubscriptionError as error:
+            logger.error("A subscription was not stored: %s", error)
+            return
+        self.optouts.clear(person)
+
+    def _forget(self, person: str) -> None:
+        self.optouts.clear(person)
+        if self.subscriptions is not None:
+            self.subscriptions.remove(person)
+        OutboxStore(self.optouts.engine).forget_person(person)
 
     async def in_order(
         self, person: str, channel: str, turn: Callable[[], Awaitable[None]]

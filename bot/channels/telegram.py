@@ -7,7 +7,8 @@ What it does that Rasa's built-in Telegram channel does not:
   background), so Telegram has no reason to retry;
 * the conversation id is a keyed pseudonym of the chat; the chat id is used only to send;
 * the user's `language_code` becomes the turn's language hint;
-* commands: /start (greet; also undoes /stop), /help (menu), /language, /stop (opt out),
+* commands: /start (greet; also undoes /stop), /help (menu), /language, /subscribe and
+  /alerts (health alerts, after a consent sentence), /stop (opt out, ends any subscription),
   /delete (erase the conversation, then offer to clear the chat), /clear (delete this chat's
   messages, for people on shared phones; Telegram allows it for 48 hours). Any other text that
   starts with "/" is read as text;
@@ -82,11 +83,14 @@ COMMANDS = {
     "/language": "choose_language",
     "/stop": "unsubscribe",
     "/delete": "delete_data",
+    "/subscribe": "subscribe",
+    "/alerts": "subscribe",
 }
 COMMAND_DESCRIPTIONS = {
     "start": "Start / Commencer / ابدأ / Empezar",
     "help": "Menu",
     "language": "Language / Langue / اللغة / Idioma",
+    "subscribe": "Health alerts / Alertes santé / تنبيهات صحية / Alertas de salud",
     "stop": "Stop messages / Arrêter / إيقاف / Parar",
     "delete": "Delete my data / Effacer mes données / احذف بياناتي / Borrar mis datos",
     "clear": "Clear this chat / Effacer la discussion / امسح المحادثة / Borrar el chat",
@@ -396,8 +400,7 @@ class TelegramInput(MessagingInput):
             text = command(intent)
         metadata = {"language_hint": incoming.language_hint} if incoming.language_hint else {}
         replies = await run_turn(on_new_message, text, person, self.name(), metadata)
-        if any(reply.forget for reply in replies):  # "delete my data", by command or in words
-            await self.opt_in(person)
+        await self.after_turn(person, "telegram", str(incoming.chat_id), replies)
         await self.deliver(incoming.chat_id, person, replies)
 
     async def deliver(self, chat_id: int, person: str, replies: list[Reply]) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -75,11 +76,20 @@ BUSY_TWIML = ('<?xml version="1.0" encoding="UTF-8"?><Response><Message>'
               "Demasiados mensajes, escriba de nuevo en unos minutos."
               "</Message></Response>")
 WHATSAPP_MAX_CHARS = 1600
+#: A status callback can arrive before the broadcast worker has recorded the send it reports
+#: on; it is tried again this often, this far apart.
+REPORT_ATTEMPTS = 20
+REPORT_RETRY_SECONDS = 0.5
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 START_WORDS = frozenset({"START", "UNSTOP"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
-#: Twilio error codes that mean the person cannot be messaged on this number.
-UNREACHABLE_CODES = frozenset({21610})
+#: Twilio error codes, returned by a send, that mean the person cannot be messaged on this
+#: number: STOP sent to the carrier, not a valid number, not a mobile number.
+UNREACHABLE_CODES = frozenset({21610, 21211, 21614})
+#: Codes of a status callback's ErrorCode that mean the same: an unknown or inactive number, a
+#: landline, an address WhatsApp does not know. 30003 (handset unreachable: switched off, out
+#: of coverage) is a failure but not a reason to drop the person.
+UNDELIVERABLE_CODES = UNREACHABLE_CODES | frozenset({30005, 30006, 63003})
 #: Error codes worth another try: queue overflow and rate limits.
 TEMPORARY_CODES = frozenset({20429, 30001, 14107})
 
@@ -205,17 +215,39 @@ class TwilioSender:
             self._client.api.base_url = self.settings.api_base_url
         return self._client
 
-    async def send(self, to: str, sender: str, body: str) -> str:
-        """Send `body` to `to` from `sender` (a number or a Messaging Service); return the SID."""
+    async def send(
+        self,
+        to: str,
+        sender: str,
+        body: str = "",
+        *,
+        content_sid: str | None = None,
+        content_variables: dict[str, str] | None = None,
+        status_callback: str | None = None,
+        weight: float = 1.0,
+    ) -> str:
+        """Send `body` (or a content template) to `to` from `sender`; return the message SID.
+
+        `sender` is a number or a Messaging Service. `weight` is what the send costs against
+        the sender's rate (an SMS's segments count against its MPS).
+        """
         limiter = self._limiters.setdefault(sender, RateLimiter(self._rate))
-        params: dict[str, Any] = {"to": to, "body": body}
+        params: dict[str, Any] = {"to": to}
+        if content_sid:
+            params["content_sid"] = content_sid
+            if content_variables:
+                params["content_variables"] = json.dumps(content_variables, ensure_ascii=False)
+        else:
+            params["body"] = body
+        if status_callback:
+            params["status_callback"] = status_callback
         if sender.startswith("MG"):
             params["messaging_service_sid"] = sender
         else:
             params["from_"] = sender
 
         async def attempt() -> str:
-            await limiter.acquire()
+            await limiter.acquire(weight)
             try:
                 message = await self.client.messages.create_async(**params)
             except TwilioRestException as error:
@@ -273,6 +305,7 @@ class TwilioInput(MessagingInput):
         self.validator = RequestValidator(settings.twilio.auth_token)
         self.sender = sender or TwilioSender(settings.twilio, self.stats)
         self.pending = PendingMore()
+        self._reports: Any = None
 
     @classmethod
     def name(cls) -> str:
@@ -293,13 +326,8 @@ class TwilioInput(MessagingInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            signature = request.headers.get(SIGNATURE_HEADER) or ""
             form = read_form(request)
-            if not signature or not self.validator.validate(
-                    self.signed_url(request), form, signature):
-                self.stats.forbidden += 1
-                return response.text("forbidden", status=403)
-            if form.get("AccountSid") not in (None, self.twilio.account_sid):
+            if not self.authentic(request, form):
                 self.stats.forbidden += 1
                 return response.text("forbidden", status=403)
             try:
@@ -320,7 +348,44 @@ class TwilioInput(MessagingInput):
                 self.background.spawn(self.handle(incoming, on_new_message))
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
+        @webhook.route("/status", methods=["POST"])
+        async def status(request: Request) -> HTTPResponse:
+            """Twilio's status callback for broadcast messages (`bot.broadcasts.callbacks`)."""
+            form = read_form(request)
+            if not self.authentic(request, form):
+                self.stats.forbidden += 1
+                return response.text("forbidden", status=403)
+            sid, state = form.get("MessageSid") or "", form.get("MessageStatus") or ""
+            if not sid or not state:
+                self.stats.malformed += 1
+                return response.text("MessageSid and MessageStatus are required", status=400)
+            code = form.get("ErrorCode") or None
+            unreachable = bool(code and code.isdigit() and int(code) in UNDELIVERABLE_CODES)
+            self.background.spawn(self._delivery_report(sid, state, code, unreachable))
+            return response.text("", status=204)
+
         return webhook
+
+    def authentic(self, request: Request, form: RequestParameters) -> bool:
+        """Return True when Twilio signed this request, for our account."""
+        signature = request.headers.get(SIGNATURE_HEADER) or ""
+        if not signature or not self.validator.validate(self.signed_url(request), form,
+                                                        signature):
+            return False
+        return form.get("AccountSid") in (None, self.twilio.account_sid)
+
+    async def _delivery_report(self, sid: str, state: str, code: str | None,
+                               unreachable: bool) -> None:
+        """Apply a status callback; one that outruns the sender's own record waits for it."""
+        if self._reports is None:
+            from bot.broadcasts.callbacks import DeliveryReports
+
+            self._reports = DeliveryReports(self.optouts.engine, self.settings)
+        for _ in range(REPORT_ATTEMPTS):
+            outcome = await asyncio.to_thread(self._reports.apply, sid, state, code, unreachable)
+            if outcome != "unknown":
+                return
+            await asyncio.sleep(REPORT_RETRY_SECONDS)
 
     async def handle(
         self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -344,8 +409,7 @@ class TwilioInput(MessagingInput):
             await self.opt_in(person)
         self.pending.forget(person)
         replies = await run_turn(on_new_message, incoming.text, person, incoming.kind)
-        if any(reply.forget for reply in replies):
-            await self.opt_in(person)
+        await self.after_turn(person, incoming.kind, incoming.address, replies)
         await self.deliver(incoming, replies)
 
     async def deliver(self, incoming: Incoming, replies: list[Reply]) -> None:

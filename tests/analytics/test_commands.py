@@ -67,7 +67,7 @@ def test_report_indicators_prints_json_with_the_period_version_and_figures(
     assert data["total"]["people_sensitized"] == 7
     assert data["rows"] == [{"country": "Egypt", "topic": "health_rights",
                              "people_sensitized": 7, "referrals_given": 0, "interactions": 7,
-                             "unanswered_questions": 0}]
+                             "unanswered_questions": 0, "people_reached_by_broadcast": 0}]
     assert data["basis"]["people_sensitized"] == "exact"
     engine.dispose()
 
