@@ -12,11 +12,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.analytics import schema
-from bot.analytics.definitions import DIMENSIONS, FALLBACK
+from bot.analytics.definitions import DIMENSIONS, daily_figures
 from bot.analytics.report import IndicatorReport, build_report
 from bot.analytics.suppression import Cell, suppress_table
 
@@ -84,8 +84,9 @@ def series(engine: Engine, start: date, end: date, threshold: int,
         raise ValueError(f"unknown dimension {by}")
     daily = schema.daily
     group_column = [daily.c[by]] if by else []
-    query = (select(daily.c.day, *group_column, func.sum(daily.c.events),
-                    func.sum(case((daily.c.outcome == FALLBACK, daily.c.events), else_=0)))
+    measures = daily_figures(daily.c.outcome, daily.c.events)
+    query = (select(daily.c.day, *group_column, measures["interactions"],
+                    measures["unanswered_questions"])
              .where(daily.c.day >= start, daily.c.day <= end)
              .group_by(daily.c.day, *group_column))
     size = bucket_size(start, end)

@@ -172,7 +172,7 @@ def test_download_the_indicators_csv(page: Page, tmp_path: Path) -> None:
     assert saved.name == "indicators-2024-03-01-2024-03-31.csv"
     text = saved.read_text()
     assert text.splitlines()[0].startswith("from,to,country,people_sensitized")
-    assert "2024-03-01,2024-03-31,Yemen,<5,0,<5,0,exact" in text
+    assert "2024-03-01,2024-03-31,Yemen,<5,0,<5,0,0,exact" in text
 
 
 def test_create_preview_and_send_a_broadcast(page: Page) -> None:

@@ -4,6 +4,7 @@ tables, in English and French."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -11,6 +12,7 @@ from starlette.testclient import TestClient
 
 from bot.analytics.report import build_report
 from bot.dashboard.accounts import Accounts
+from tests.analytics.conftest import event, store
 from tests.dashboard.conftest import MARCH, signed_in
 
 PERIOD = "from=2024-03-01&to=2024-03-31"
@@ -151,3 +153,19 @@ def test_pages_are_light_and_gzipped_for_slow_connections(client: TestClient) ->
     assert reply.headers["content-encoding"] == "gzip"
     assert int(reply.headers["content-length"]) < 8_000
     assert len(reply.content) < 30_000  # decoded
+
+
+def test_broadcast_deliveries_are_not_interactions_in_the_series(
+        client: TestClient, seeded: Engine) -> None:
+    """The series over time counts interactions as the report does: a broadcast reaching
+    someone is an indicator of its own, never an interaction."""
+    store(seeded, [event(f"r{n}", "broadcast_general", "reached", language="en",
+                         hour=datetime(2024, 3, 10, 15)) for n in range(7)])
+    signed_in(client, "viewer")
+    page = client.get(f"/overview?{PERIOD}").text
+    total = build_report(seeded, *MARCH, threshold=5).total
+    assert total["people_reached_by_broadcast"] == 7
+    assert re.search(r'id="total-people_reached_by_broadcast"><span class="figure">7<', page)
+    assert "People reached by broadcasts" in page
+    day = re.search(r"<tr><td>2024-03-10</td><td class=\"num\">(\d+)</td></tr>", page)
+    assert day and int(day.group(1)) == 28  # 6 x 3 rights answers, 5 + 5 fallbacks
