@@ -193,7 +193,9 @@ async def unanswered(dashboard: Dashboard, context: Context) -> Response:
                  "interactions": row["interactions"],
                  "unanswered": row["unanswered_questions"],
                  "rate": figures.rate(row["unanswered_questions"], row["interactions"])}
-                for row in report.rows]
+                for row in report.rows
+                # Topics with no interaction (a broadcast's) have no rate to show.
+                if row["interactions"] != 0]
         rows.sort(key=lambda row: -(row["rate"] or 0))
         tables[dimension] = rows
         charts[dimension] = bar_chart(
