@@ -25,6 +25,7 @@ import argparse
 import itertools
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -105,8 +106,12 @@ def conversation_latencies(base: str, fake_telegram: FakeTelegram, fake_twilio: 
                            think: float = 0.0) -> tuple[list[float], float]:
     """Run `clients` conversations of `messages` turns; return latencies and the duration.
 
-    Each conversation sends its next message `think` seconds after the previous answer arrived
-    (0: at once, which measures the server saturated rather than at a human pace).
+    Each conversation sends its next message about `think` seconds after the previous answer
+    arrived (0: at once, which measures the server saturated rather than at a human pace).
+    People do not type in step: each waits a random 0.5-1.5 x `think` (seeded, the same every
+    run) and starts at a random moment of the first `think` seconds. With a fixed pause and a
+    common start, ten clients stay in lockstep and every message lands in a burst of ten,
+    which no group of real people does.
     """
     latencies: list[float] = []
     errors: list[str] = []
@@ -119,6 +124,9 @@ def conversation_latencies(base: str, fake_telegram: FakeTelegram, fake_twilio: 
                 if c.method == method and c.status in (200, 201)]
 
     def run(client: int) -> None:
+        pace = random.Random(client)
+        if think:
+            time.sleep(pace.uniform(0, think))
         for turn in range(messages):
             address: str | int
             session = turn // 10
@@ -135,7 +143,7 @@ def conversation_latencies(base: str, fake_telegram: FakeTelegram, fake_twilio: 
             done = sends(address)
             arrived = done[before] if len(done) > before else None
             # Let the rest of this turn's messages go out, then read and type.
-            time.sleep(0.01 + think)
+            time.sleep(0.01 + (pace.uniform(0.5 * think, 1.5 * think) if think else 0.0))
             with lock:
                 if status != 200 or arrived is None:
                     errors.append(f"status {status}, answered {arrived is not None}")

@@ -17,6 +17,7 @@ from bot.settings import Settings, SettingsError  # noqa: E402
 
 if TYPE_CHECKING:
     from bot.analytics.maintenance import PeriodicRollup
+    from bot.content import Content
 
 DEFAULT_MODEL = MODELS_DIR / "current.tar.gz"
 
@@ -75,7 +76,32 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--max-age-days", type=int, default=None,
                        help="review age that triggers a warning (default CONTENT_MAX_AGE_DAYS)")
     check.add_argument("--content-dir", type=Path, default=None)
+    check.add_argument("--directory-max-age-days", type=int, default=None,
+                       help="verification age that flags a directory entry "
+                       "(default DIRECTORY_MAX_AGE_DAYS)")
     check.set_defaults(handler=cmd_content_check)
+
+    export = content_commands.add_parser(
+        "export", help="write the directory and the answers as spreadsheets (CSV)")
+    export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    export.add_argument("--out", type=Path, required=True, help="folder to write the sheets to")
+    export.add_argument("--content-dir", type=Path, default=None)
+    export.set_defaults(handler=cmd_content_export)
+
+    import_ = content_commands.add_parser(
+        "import", help="read edited sheets back into content/, reporting what changed")
+    import_.add_argument("path", type=Path,
+                         help="a folder with directory.csv and/or answers.csv, or one of them")
+    import_.add_argument("--dry-run", action="store_true", help="report, write nothing")
+    import_.add_argument("--content-dir", type=Path, default=None)
+    import_.set_defaults(handler=cmd_content_import)
+
+    cover = content_commands.add_parser(
+        "coverage", help="per country and language: topics and services present, verified, "
+        "stale")
+    cover.add_argument("--format", choices=("text", "csv"), default="text")
+    cover.add_argument("--content-dir", type=Path, default=None)
+    cover.set_defaults(handler=cmd_content_coverage)
 
     database = commands.add_parser("db", help="the database: schema and retention")
     database_commands = database.add_subparsers(title="db commands")
@@ -243,13 +269,81 @@ def cmd_content_check(args: argparse.Namespace, settings: Settings) -> int:
 
     root = args.content_dir or settings.content_dir
     max_age = args.max_age_days if args.max_age_days is not None else settings.content_max_age_days
-    findings = check_content(root, max_age_days=max_age, strict=args.strict)
+    directory_age = (args.directory_max_age_days if args.directory_max_age_days is not None
+                     else settings.directory_max_age_days)
+    findings = check_content(root, max_age_days=max_age, strict=args.strict,
+                             directory_max_age_days=directory_age)
     for finding in findings:
         print(finding)
     errors = sum(1 for f in findings if f.level == "error")
     warnings = len(findings) - errors
     print(f"content check: {errors} error(s), {warnings} warning(s)")
     return 1 if errors else 0
+
+
+def _load(root: Path) -> Content | None:
+    """Return the content below `root`, or None after saying why it cannot be read."""
+    from bot.content import ContentError, load_content
+
+    try:
+        return load_content(root)
+    except ContentError as error:
+        print(f"migrant-bot: {error}", file=sys.stderr)
+        return None
+
+
+def cmd_content_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write directory.csv and answers.csv for review in a spreadsheet."""
+    from bot.content.sheets import export_sheets
+
+    if args.format == "xlsx":
+        print("migrant-bot: XLSX needs openpyxl, which is not installed; use --format csv "
+              "(spreadsheet programs open it)", file=sys.stderr)
+        return 2
+    content = _load(args.content_dir or settings.content_dir)
+    if content is None:
+        return 1
+    for path in export_sheets(content, args.out):
+        print(f"migrant-bot: wrote {path}")
+    return 0
+
+
+def cmd_content_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate edited sheets, report the changes, and write them unless --dry-run."""
+    from bot.content import ContentError
+    from bot.content.sheets import import_sheets
+
+    root = args.content_dir or settings.content_dir
+    try:
+        result = import_sheets(Path(root), args.path, dry_run=args.dry_run)
+    except ContentError as error:
+        print(f"migrant-bot: {error}", file=sys.stderr)
+        return 1
+    for error in result.errors:
+        print(f"ERROR: {error}")
+    if result.errors:
+        print(f"content import: {len(result.errors)} error(s), nothing written")
+        return 1
+    for change in result.changes:
+        print(f"CHANGED: {change}")
+    for path in result.written:
+        print(f"WROTE: {path}")
+    print(f"content import: {len(result.changes)} change(s), {len(result.written)} file(s) "
+          f"written{' (dry run: nothing written)' if args.dry_run else ''}")
+    return 0
+
+
+def cmd_content_coverage(args: argparse.Namespace, settings: Settings) -> int:
+    """Print what is present, verified and stale per country and language."""
+    from bot.content.coverage import coverage, coverage_csv, coverage_text
+
+    content = _load(args.content_dir or settings.content_dir)
+    if content is None:
+        return 1
+    rows = coverage(content, max_age_days=settings.content_max_age_days,
+                    directory_max_age_days=settings.directory_max_age_days)
+    sys.stdout.write(coverage_csv(rows) if args.format == "csv" else coverage_text(rows) + "\n")
+    return 0
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

@@ -17,6 +17,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -44,7 +45,9 @@ os.environ["ANALYTICS_SPOOL_PATH"] = str(_STATE / "analytics-spool.jsonl")
 os.environ["ANALYTICS_KEY_FILE"] = str(_STATE / "analytics.key")
 os.environ["DASHBOARD_KEY_FILE"] = str(_STATE / "dashboard.key")
 MODEL = MODELS_DIR / "current.tar.gz"
-MIGRANT_BOT = REPO_ROOT / ".venv" / "bin" / "migrant-bot"
+# The checkout's own command, run from the repository root: the tests exercise this tree's
+# `bot` package, not whichever copy is installed in the virtual environment.
+MIGRANT_BOT = [sys.executable, "-m", "bot.cli"]
 
 TELEGRAM_TOKEN = "123456789:" + "AAH" * 12
 WEBHOOK_SECRET = "test-webhook-secret"
@@ -159,7 +162,7 @@ def start_server(log: Path, env: dict[str, str] | None = None) -> RunningServer:
     port = free_port()
     handle = log.open("wb")
     process = subprocess.Popen(
-        [str(MIGRANT_BOT), "serve", "--port", str(port), "--action-port", str(free_port())],
+        [*MIGRANT_BOT, "serve", "--port", str(port), "--action-port", str(free_port())],
         stdout=handle, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
         env={**os.environ, **(env or {})},
     )

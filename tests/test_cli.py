@@ -26,7 +26,7 @@ ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
 
 def run(*args: str, stdin: str = "", env: dict[str, str] | None = None,
         timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(MIGRANT_BOT), *args], input=stdin, capture_output=True,
+    return subprocess.run([*MIGRANT_BOT, *args], input=stdin, capture_output=True,
                           text=True, cwd=REPO_ROOT, env=env or ENV, timeout=timeout)
 
 

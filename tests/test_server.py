@@ -126,3 +126,21 @@ def test_the_server_log_holds_no_message_text(server: RunningServer) -> None:
     log = server.log.read_text(errors="replace")
     assert secret not in log
     assert "test-" not in log  # no sender ids either
+
+
+def test_where_to_go_in_a_city_lists_its_services_and_the_city_is_remembered(
+        server: RunningServer) -> None:
+    chat = server.chat()
+    replies = chat.say("donde hay condones en sfax")
+    services = next(r for r in replies if r.startswith(msg("directory_title", "es", place="Sfax")))
+    assert "ONFP" in services.splitlines()[1]
+    more_label = msg("directory_more", "es", count="N").split("(")[0]
+    assert replies[-1].splitlines()[1].startswith("1 " + more_label)
+    more = chat.say("1")
+    assert more[0].startswith(msg("directory_title", "es", place="Sfax"))
+    assert more[0].splitlines()[1] not in services
+    # The city stays with the conversation: the next topic lists Sfax first without asking.
+    replies = chat.say("necesito hablar con un psicologo")
+    assert not any(r.startswith(msg("ask_country", "es")) for r in replies)
+    assert not any(r.startswith(msg("directory_ask_city", "es")) for r in replies)
+    assert any("1809" in r for r in replies)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from bot.actions.base import BaseAction
 from bot.actions.choose_country import set_country
 from bot.actions.choose_language import set_language
+from bot.actions.directory import resolve_directory_choice
 from bot.actions.menu import option_label, show_menu
 from bot.actions.subscriptions import subscribe
 from bot.actions.topics import answer_topic
@@ -39,6 +40,8 @@ def resolve_choice(turn: Turn, choice: str) -> None:
         set_country(turn, value)
     elif kind == "sub":
         subscribe(turn, value)
+    elif kind in ("dir", "city") and resolve_directory_choice(turn, kind, value):
+        pass
     else:
         turn.unanswered = True
         turn.say(turn.message("rephrase"))
@@ -80,6 +83,12 @@ class ActionHandleFallback(BaseAction):
             turn.fallback_count = 0
             turn.say(turn.message("empty_message"))
             show_menu(turn)
+            return
+        named = turn.entity("country")
+        if turn.pending_topic and named in turn.content.countries:
+            # The answer to "which country / which city?" that NLU did not read as such.
+            turn.fallback_count = 0
+            set_country(turn, named)
             return
         likely = suggestions(turn)
         turn.unanswered = True

@@ -3,30 +3,29 @@
 from __future__ import annotations
 
 from bot.actions.base import BaseAction
-from bot.actions.menu import option_label, show_menu
+from bot.actions.directory import PENDING_PREFIX, TOPIC_SERVICES, offer_services
+from bot.actions.menu import ask_country, offer_next, show_menu
 from bot.actions.subscriptions import offer_subscription, unsubscribe
 from bot.actions.turn import Turn
 from bot.content import TOPIC_INTENTS
 from bot.content.render import country_part, emergency_numbers_all, topic_answer
 
-
-def ask_country(turn: Turn, topic: str | None) -> None:
-    """Ask which country the person is in, remembering the topic to finish afterwards."""
-    turn.pending_topic = topic
-    options = [(f"country:{name}", option_label(turn, f"country:{name}"))
-               for name in turn.content.countries]
-    turn.ask(turn.message("ask_country"), options)
+__all__ = ["ActionAnswerTopic", "answer_topic", "ask_country", "finish_pending_topic",
+           "offer_next"]
 
 
-def offer_next(turn: Turn, topic: str) -> None:
-    """Offer the next useful steps after an answer, as a numbered list."""
-    following = [name for name in turn.content.topics[topic].next if name in turn.content.topics]
-    if not following:
-        show_menu(turn)
+def after_answer(turn: Turn, topic: str) -> None:
+    """Follow a complete answer with where to go (the directory), else the next steps.
+
+    A topic with services whose country is not known yet (contraception, HIV: their answer does
+    not depend on the country) offers "where to go" as the first next step.
+    """
+    if offer_services(turn, topic):
         return
-    options = [(f"topic:{name}", turn.topic_title(name)) for name in following]
-    options.append(("menu:main", turn.message("menu_back")))
-    turn.ask(turn.message("next_title"), options)
+    first: list[tuple[str, str]] = []
+    if turn.country is None and topic in TOPIC_SERVICES:
+        first.append((f"dir:{topic}", turn.message("directory_where")))
+    offer_next(turn, topic, first)
 
 
 def answer_topic(turn: Turn, topic: str) -> None:
@@ -53,20 +52,34 @@ def answer_topic(turn: Turn, topic: str) -> None:
         ask_country(turn, topic)
         return
     turn.pending_topic = None
-    offer_next(turn, topic)
+    after_answer(turn, topic)
 
 
 def finish_pending_topic(turn: Turn) -> bool:
-    """Give the country part of the topic that waited for the country; False if none waited."""
+    """Finish what waited for the country (or the city); False if nothing waited.
+
+    A topic gets its country part, then where to go; a "where to go" question ("dir:<topic>")
+    gets the services.
+    """
     topic = turn.pending_topic
-    if not topic or topic not in turn.content.topics or not turn.country:
+    if not topic or not turn.country:
+        return False
+    if topic.startswith(PENDING_PREFIX):
+        topic = topic.removeprefix(PENDING_PREFIX)
+        if topic not in TOPIC_SERVICES:
+            return False
+        turn.pending_topic = None
+        if not offer_services(turn, topic):
+            offer_next(turn, topic)
+        return True
+    if topic not in turn.content.topics:
         return False
     text = country_part(turn.content, topic, turn.language, turn.country)
     if text:
         turn.say(text)
         turn.answered.append(topic)
     turn.pending_topic = None
-    offer_next(turn, topic)
+    after_answer(turn, topic)
     return True
 
 

@@ -8,6 +8,7 @@ show them, and remembers the choices so that a reply of "2" maps back to the sec
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.content import Content, cached_content
+from bot.content.gazetteer import Gazetteer
 from bot.content.render import numbered
 from bot.language import Detection, decide_language
 from bot.settings import Settings, get_settings
@@ -38,6 +40,11 @@ class Turn:
     fallback_count: int
     slots_before: dict[str, Any]
     events: list[EventType] = field(default_factory=list)
+    #: The city the person is in (a city key of places.yml, in `country`), when known.
+    city: str | None = None
+    #: Directory entries verified longer ago than this are flagged as such.
+    directory_max_age_days: int = 365
+    today: dt.date = field(default_factory=dt.date.today)
     conversation_id: str = ""
     input_channel: str | None = None
     message_id: str | None = None
@@ -83,9 +90,11 @@ class Turn:
         slot_country = tracker.get_slot("country")
         if country is None and slot_country in content.countries:
             country = slot_country
+        city = _city(content, tracker, country, mentioned_country=country in mentioned)
         slots_before = {
             name: tracker.get_slot(name)
-            for name in ("language", "country", "choices", "pending_topic", "fallback_count")
+            for name in ("language", "country", "city", "choices", "pending_topic",
+                         "fallback_count")
         }
         return cls(
             content=content,
@@ -100,6 +109,8 @@ class Turn:
             pending_topic=tracker.get_slot("pending_topic"),
             fallback_count=int(tracker.get_slot("fallback_count") or 0),
             slots_before=slots_before,
+            city=city,
+            directory_max_age_days=settings.directory_max_age_days,
             conversation_id=str(tracker.sender_id or ""),
             input_channel=tracker.get_latest_input_channel(),
             message_id=_message_id(tracker),
@@ -146,6 +157,7 @@ class Turn:
         after = {
             "language": self.language,
             "country": self.country,
+            "city": self.city,
             "choices": self.choices or None,
             "pending_topic": self.pending_topic,
             "fallback_count": float(self.fallback_count),
@@ -155,6 +167,39 @@ class Turn:
         before["fallback_count"] = float(before["fallback_count"] or 0)
         changed = [SlotSet(name, value) for name, value in after.items() if before[name] != value]
         return changed + self.events
+
+
+_GAZETTEERS: dict[int, tuple[Content, Gazetteer]] = {}
+
+
+def _gazetteer(content: Content) -> Gazetteer:
+    """Return the gazetteer of `content`, built once per content object."""
+    cached = _GAZETTEERS.get(id(content))
+    if cached is None or cached[0] is not content:
+        if len(_GAZETTEERS) > 8:
+            _GAZETTEERS.clear()
+        cached = _GAZETTEERS[id(content)] = (content, Gazetteer(content))
+    return cached[1]
+
+
+def _city(content: Content, tracker: Tracker, country: str | None, *,
+          mentioned_country: bool) -> str | None:
+    """Return the city the person is in: named in this message, else remembered.
+
+    The message is matched with the same gazetteer the NLU uses ("je suis a Sfax", "f tanja",
+    "في صفاقس"). A remembered city is kept only while the country stays the same; naming a
+    country without a city forgets it.
+    """
+    if country is None:
+        return None
+    text = str((tracker.latest_message or {}).get("text") or "")
+    for mention in _gazetteer(content).find(text):
+        if mention.entity == "country" and mention.value == country and mention.city:
+            return mention.city
+    if mentioned_country and tracker.get_slot("country") != country:
+        return None
+    remembered = tracker.get_slot("city")
+    return remembered if remembered in content.countries[country].cities else None
 
 
 def _message_id(tracker: Tracker) -> str | None:

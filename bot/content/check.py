@@ -2,20 +2,42 @@
 
 Errors (the check fails): a topic missing or missing a language, a country part missing, a
 placeholder that differs between translations or has no value for the country, an answer over
-its SMS budget, a `next` topic that does not exist, a place name given to two countries.
+its SMS budget, a `next` topic that does not exist, a place name given to two countries; in the
+referral directory, a missing field, an unknown city, service type, attribute or cost, a phone
+number people cannot dial (E.164 with the country's code, a short code or a toll-free number), a
+note or opening hours missing a language, the same id twice.
 Warnings (errors with `strict`): an entry whose review date is older than the allowed age, an
-unverified (low-confidence) entry or fact.
+unverified (low-confidence) entry or fact, a directory entry whose last verification is older
+than the directory's allowed age or unknown, or that gives no way to reach it, a country without
+a directory.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot import sms
-from bot.content.model import TOPIC_INTENTS, Content, ContentError, Provenance, load_content
+from bot.content.directory import (
+    ATTRIBUTES,
+    COSTS,
+    NATIONAL,
+    SERVICE_TYPES,
+    CountryDirectory,
+    Service,
+    phone_problem,
+)
+from bot.content.model import (
+    CONFIDENCE_LEVELS,
+    TOPIC_INTENTS,
+    Content,
+    ContentError,
+    Provenance,
+    load_content,
+)
 from bot.content.render import fact_values, placeholders
 from bot.text import arabic_variants, tokens
 
@@ -38,6 +60,7 @@ def check_content(
     max_age_days: int = 365,
     today: dt.date | None = None,
     strict: bool = False,
+    directory_max_age_days: int | None = None,
 ) -> list[Finding]:
     """Return every finding for the content below `root`; see the module docstring."""
     try:
@@ -45,7 +68,9 @@ def check_content(
     except ContentError as error:
         return [Finding("error", str(root), str(error))]
     today = today or dt.date.today()
+    directory_age = max_age_days if directory_max_age_days is None else directory_max_age_days
     findings = list(_check(content, max_age_days, today))
+    findings += check_directory(content, today=today, max_age_days=directory_age)
     if strict:
         findings = [Finding("error", f.where, f.message) for f in findings]
     return findings
@@ -181,3 +206,84 @@ def _check_places(content: Content) -> Iterator[Finding]:
                 yield Finding("error", "places.yml",
                               f"{name!r} names both {owner[key]} and {country.name}")
             owner[key] = country.name
+
+
+def check_directory(content: Content, *, today: dt.date, max_age_days: int) -> list[Finding]:
+    """Return the findings of the referral directory (see the module docstring)."""
+    findings: list[Finding] = []
+    directory = content.directory
+    countries = directory.countries if directory else {}
+    for name in content.countries:
+        if name not in countries:
+            findings.append(Finding("warning", "directory/", f"no directory for {name}"))
+    seen: dict[str, str] = {}
+    for country_directory in countries.values():
+        where = f"directory/{country_directory.path.name if country_directory.path else ''}"
+        if country_directory.country not in content.countries:
+            findings.append(Finding("error", where,
+                                    f"{country_directory.country} is not in places.yml"))
+            continue
+        if not country_directory.calling_code.isdigit():
+            findings.append(Finding("error", where, "calling_code must be digits, e.g. '212'"))
+        for entry in country_directory.entries:
+            entry_where = f"{where}: {entry.id}"
+            if entry.id in seen:
+                findings.append(Finding("error", entry_where, f"id also used in {seen[entry.id]}"))
+            seen[entry.id] = where
+            findings += [Finding(level, entry_where, message) for level, message in
+                         entry_findings(content, country_directory, entry, today, max_age_days)]
+    return findings
+
+
+def entry_findings(content: Content, country_directory: CountryDirectory, entry: Service,
+                   today: dt.date, max_age_days: int) -> list[tuple[str, str]]:
+    """Return (level, message) for every problem of one directory entry."""
+    problems: list[tuple[str, str]] = []
+    cities = content.countries[country_directory.country].cities
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", entry.id):
+        problems.append(("error", "id must be lower-case letters, digits and dashes"))
+    if entry.city != NATIONAL and entry.city not in cities:
+        problems.append(("error", f"unknown city {entry.city!r} (a city of places.yml for "
+                                  f"{country_directory.country}, or {NATIONAL!r})"))
+    if not entry.services:
+        problems.append(("error", "no service type"))
+    for service in entry.services:
+        if service not in SERVICE_TYPES:
+            problems.append(("error", f"unknown service type {service!r} "
+                                      f"(one of {', '.join(SERVICE_TYPES)})"))
+    for name in entry.attributes:
+        if name not in ATTRIBUTES:
+            problems.append(("error", f"unknown attribute {name!r} "
+                                      f"(one of {', '.join(ATTRIBUTES)})"))
+    if entry.cost not in COSTS:
+        problems.append(("error", f"unknown cost {entry.cost!r} (one of {', '.join(COSTS)})"))
+    if entry.confidence not in CONFIDENCE_LEVELS:
+        problems.append(("error", f"confidence must be one of {', '.join(CONFIDENCE_LEVELS)}"))
+    for number in (*entry.phone, *entry.whatsapp):
+        problem = phone_problem(number, country_directory.calling_code)
+        if problem:
+            problems.append(("error", problem))
+    for number in entry.whatsapp:
+        if not number.startswith("+"):
+            problems.append(("error", f"WhatsApp {number!r} must be E.164 (+...)"))
+    for code in entry.languages:
+        if not re.fullmatch(r"[a-z]{2,3}", code):
+            problems.append(("error", f"language {code!r} is not an ISO 639 code such as 'fr'"))
+    for language in content.languages:
+        if not entry.note.get(language):
+            problems.append(("error", f"note missing in {language}"))
+        if entry.hours and not entry.hours.get(language):
+            problems.append(("error", f"hours missing in {language}"))
+    if entry.verified_on and entry.verified_on > today:
+        problems.append(("error", f"last_verified {entry.last_verified} is in the future"))
+    if not (entry.phone or entry.whatsapp or entry.web or entry.address):
+        problems.append(("warning", "no phone, WhatsApp, web or address: people only get the "
+                                    "name and the city"))
+    if entry.is_unverified:
+        problems.append(("warning", f"unverified (confidence {entry.confidence})"))
+    if entry.last_verified is None:
+        problems.append(("warning", "never verified (no last_verified date): answers say so"))
+    elif entry.is_stale(today, max_age_days):
+        problems.append(("warning", f"last verified {entry.last_verified}, over {max_age_days} "
+                                    "days ago: answers say so"))
+    return problems

@@ -9,7 +9,8 @@ Everything the assistant says is data that NGO staff edit without touching Pytho
   hotlines, partner organisations), each with its source and confidence;
 * `content/places.yml` and `content/languages.yml`: the names people use for countries, cities
   and languages;
-* `content/messages.yml` and `content/menu.yml`: the conversation's own sentences and menus.
+* `content/messages.yml` and `content/menu.yml`: the conversation's own sentences and menus;
+* `content/directory/<country>.yml`: the referral directory (`bot.content.directory`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from bot.content.directory import Directory
 
 # The 20 topic intents of ../shared/docs/intents.md ("health_rights through out_of_scope"),
 # each answered from content/topics/<name>.yml.
@@ -126,6 +130,7 @@ class Content:
     menus: dict[str, tuple[str, ...]]
     topics: dict[str, Topic]
     countries: dict[str, Country]
+    directory: Directory | None = None
 
     def message(self, key: str, language: str, /, **values: str) -> str:
         """Return interface sentence `key` in `language`, placeholders filled."""
@@ -239,6 +244,9 @@ def _load_countries(root: Path) -> dict[str, Country]:
 
 def load_content(root: Path | str) -> Content:
     """Read every content file below `root`; raise ContentError on a file that cannot be read."""
+    # The directory module builds on this one's errors, so it is imported here, not at the top.
+    from bot.content.directory import load_directory
+
     root = Path(root)
     languages_file = _read_yaml(root / "languages.yml") or {}
     supported = languages_file.get("supported") or {}
@@ -267,6 +275,7 @@ def load_content(root: Path | str) -> Content:
         menus=menus,
         topics=topics,
         countries=_load_countries(root),
+        directory=load_directory(root),
     )
 
 

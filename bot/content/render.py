@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import string
 from dataclasses import dataclass
 
+from bot.content.directory import ATTRIBUTES, NATIONAL, Service
 from bot.content.model import Content
+from bot.text import is_arabic_letter
 
 _FORMATTER = string.Formatter()
 
@@ -82,3 +85,77 @@ def emergency_numbers_all(content: Content, language: str) -> str:
 def numbered(title: str, labels: list[str]) -> str:
     """Return a numbered list that works on plain SMS ("1 ...", "2 ...")."""
     return "\n".join([title, *(f"{index} {label}" for index, label in enumerate(labels, 1))])
+
+
+def city_name(content: Content, country: str, city: str, language: str) -> str:
+    """Return how `language` writes `city` (Arabic uses the first Arabic spelling listed)."""
+    if city == NATIONAL:
+        return content.message("directory_national", language)
+    if language == "ar":
+        aliases = content.countries[country].cities.get(city, ())
+        arabic = next((a for a in aliases if any(is_arabic_letter(ch) for ch in a)), None)
+        if arabic:
+            return arabic
+    return city
+
+
+def service_entry(content: Content, entry: Service, language: str, today: dt.date,
+                  max_age_days: int) -> str:
+    """Return one directory entry as two or three short lines.
+
+    An entry whose last verification is older than `max_age_days`, or unknown, always carries a
+    line saying so; an unconfirmed one says that too.
+    """
+    where = city_name(content, entry.country, entry.city, language)
+    contacts = [*entry.phone, *(f"WhatsApp {number}" for number in entry.whatsapp)]
+    if entry.web:
+        contacts.append(entry.web)
+    head = f"- {entry.organisation} ({where})"
+    if contacts:
+        head += ": " + " / ".join(contacts)
+    details = [entry.note.get(language) or entry.note.get("en", "")]
+    if entry.address:
+        details.append(f"{entry.address}.")
+    hours = entry.hours.get(language) or entry.hours.get("en")
+    if hours:
+        details.append(content.message("directory_hours", language, hours=hours))
+    if entry.cost != "unknown":
+        details.append(content.message(f"cost_{entry.cost}", language))
+    for name in ATTRIBUTES:
+        if entry.attributes.get(name) is True:
+            details.append(content.message(f"attr_{name}", language))
+    if entry.attributes.get("serves_undocumented") is False:
+        details.append(content.message("attr_not_serves_undocumented", language))
+    if entry.languages:
+        spoken = ", ".join(content.language_names.get(code, code) for code in entry.languages)
+        details.append(content.message("directory_languages", language, languages=spoken))
+    lines = [head, " ".join(d for d in details if d)]
+    warnings = []
+    if entry.is_unverified:
+        warnings.append(content.message("directory_unconfirmed", language))
+    if entry.is_stale(today, max_age_days):
+        warnings.append(
+            content.message("directory_stale", language, date=entry.last_verified)
+            if entry.last_verified else content.message("directory_undated", language))
+    if warnings:
+        lines.append(" ".join(warnings))
+    return "\n".join(lines)
+
+
+def needs_check(entry: Service, today: dt.date, max_age_days: int) -> bool:
+    """Return True when an entry is unconfirmed, or verified too long ago or never."""
+    return entry.is_unverified or entry.is_stale(today, max_age_days)
+
+
+def services_text(content: Content, entries: list[Service], language: str, place: str,
+                  today: dt.date, max_age_days: int) -> str:
+    """Return a titled block of directory entries for `place`.
+
+    When an entry is flagged, the block ends once with the advice to call first, rather than
+    each entry repeating it: the block is sent by SMS too.
+    """
+    blocks = [service_entry(content, e, language, today, max_age_days) for e in entries]
+    lines = [content.message("directory_title", language, place=place), *blocks]
+    if any(needs_check(e, today, max_age_days) for e in entries):
+        lines.append(content.message("directory_call_first", language))
+    return "\n".join(lines)

@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.content import Content, load_content
 from bot.paths import CONTENT_DIR
 
-SLOT_DEFAULTS = {"language": None, "country": None, "choices": None, "pending_topic": None,
-                 "fallback_count": 0.0}
+SLOT_DEFAULTS = {"language": None, "country": None, "city": None, "choices": None,
+                 "pending_topic": None, "fallback_count": 0.0}
 
 
 @pytest.fixture(scope="session")

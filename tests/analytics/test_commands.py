@@ -25,7 +25,7 @@ from tests.conftest import MIGRANT_BOT
 
 def run(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "DATABASE_URL": database_url, **env}
-    return subprocess.run([str(MIGRANT_BOT), *args], capture_output=True, text=True,
+    return subprocess.run([*MIGRANT_BOT, *args], capture_output=True, text=True,
                           cwd=REPO_ROOT, env=environment, timeout=120)
 
 

@@ -1,0 +1,111 @@
+"""What the content covers, per country and language: `migrant-bot content coverage`.
+
+For each country and language, each topic is *present* when the person gets its whole answer in
+that language (the general text and, where the country matters, the country part), *verified*
+when neither the answer nor a fact it prints is unverified (low confidence), and *stale* when a
+review date is missing or older than the allowed age. Each service type of the directory counts
+its entries *present* (with a note in that language), *verified* (confirmed and verified within
+the directory's allowed age) and *stale* (verified longer ago, or never).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+
+from bot.content.directory import SERVICE_TYPES
+from bot.content.model import TOPIC_INTENTS, Content, Provenance
+from bot.content.render import placeholders
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    """One topic or service type for one country and language."""
+
+    country: str
+    language: str
+    kind: str  # "topic" or "service"
+    name: str
+    present: int
+    verified: int
+    stale: int
+
+
+def _stale(provenance: Provenance, today: dt.date, max_age_days: int) -> bool:
+    reviewed = provenance.last_reviewed
+    return reviewed is None or (today - reviewed).days > max_age_days
+
+
+def coverage(content: Content, *, today: dt.date | None = None, max_age_days: int = 365,
+             directory_max_age_days: int = 365) -> list[CoverageRow]:
+    """Return one row per country, language and topic or service type."""
+    today = today or dt.date.today()
+    rows = []
+    for country in content.countries:
+        facts = content.countries[country].facts
+        for language in content.languages:
+            for name in TOPIC_INTENTS:
+                topic = content.topics.get(name)
+                if topic is None:
+                    rows.append(CoverageRow(country, language, "topic", name, 0, 0, 0))
+                    continue
+                provenances = [topic.provenance]
+                present = bool(topic.text.get(language))
+                used: set[str] = set()
+                if topic.needs_country:
+                    part = topic.countries.get(country)
+                    present = present and part is not None and bool(part.text.get(language))
+                    if part is not None:
+                        provenances.append(part.provenance)
+                        used = placeholders(part.text.get(language, ""))
+                provenances += [facts[key].provenance for key in used if key in facts]
+                verified = present and not any(p.is_unverified for p in provenances)
+                stale = present and any(_stale(p, today, max_age_days) for p in provenances)
+                rows.append(CoverageRow(country, language, "topic", name, int(present),
+                                        int(verified), int(stale)))
+            entries = content.directory.entries(country) if content.directory else ()
+            for service in SERVICE_TYPES:
+                offered = [e for e in entries if service in e.services and e.note.get(language)]
+                stale_entries = [e for e in offered if e.is_stale(today, directory_max_age_days)]
+                verified_entries = [e for e in offered
+                                    if not e.is_unverified and e not in stale_entries]
+                rows.append(CoverageRow(country, language, "service", service, len(offered),
+                                        len(verified_entries), len(stale_entries)))
+    return rows
+
+
+def coverage_csv(rows: list[CoverageRow]) -> str:
+    """Return the rows as CSV."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["country", "language", "kind", "name", "present", "verified", "stale"])
+    for r in rows:
+        writer.writerow([r.country, r.language, r.kind, r.name, r.present, r.verified, r.stale])
+    return out.getvalue()
+
+
+def coverage_text(rows: list[CoverageRow]) -> str:
+    """Return a summary: one line per country and language, then what is missing."""
+    lines = [f"{'country':<9} {'lang':<4} {'topics present/verified/stale':<30} "
+             f"{'services present/verified/stale':<32} service types with nothing"]
+    keys = list(dict.fromkeys((r.country, r.language) for r in rows))
+    for country, language in keys:
+        mine = [r for r in rows if (r.country, r.language) == (country, language)]
+        topics = [r for r in mine if r.kind == "topic"]
+        services = [r for r in mine if r.kind == "service"]
+        missing_topics = [r.name for r in topics if not r.present]
+        empty = [r.name for r in services if not r.present]
+        topic_counts = (f"{sum(r.present for r in topics)}/{sum(r.verified for r in topics)}/"
+                        f"{sum(r.stale for r in topics)} of {len(topics)}")
+        service_counts = (f"{sum(r.present for r in services)}/"
+                          f"{sum(r.verified for r in services)}/{sum(r.stale for r in services)}")
+        line = (f"{country:<9} {language:<4} {topic_counts:<30} {service_counts:<32} "
+                f"{', '.join(empty) or '-'}")
+        if missing_topics:
+            line += f"; topics missing: {', '.join(missing_topics)}"
+        lines.append(line)
+    lines.append("services are counted once per service type they offer; stale = verified "
+                 "longer ago than the allowed age, or never")
+    return "\n".join(lines)

@@ -1,0 +1,222 @@
+"""The referral directory: complete, traceable to the facts, queried and flagged as people need."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.content import ContentError, load_content
+from bot.content.check import check_content
+from bot.content.directory import (
+    ATTRIBUTES,
+    NATIONAL,
+    SERVICE_TYPES,
+    CountryDirectory,
+    Directory,
+    Service,
+    cities_with,
+    find_services,
+    phone_problem,
+)
+from bot.content.render import service_entry
+from bot.paths import CONTENT_DIR, REPO_ROOT
+
+LANGUAGES = ("en", "fr", "ar", "es")
+COUNTRIES = ("Morocco", "Tunisia", "Egypt", "Libya", "Yemen")
+TODAY = dt.date(2026, 11, 23)
+FACTS = REPO_ROOT.parent / "shared" / "docs" / "country-facts.md"
+
+
+@pytest.fixture(scope="module")
+def content():
+    return load_content(CONTENT_DIR)
+
+
+def test_every_country_has_a_directory_with_every_entry_in_every_language(content) -> None:
+    assert set(content.directory.countries) == set(COUNTRIES)
+    for country in COUNTRIES:
+        entries = content.directory.entries(country)
+        assert len(entries) >= 10, country
+        for entry in entries:
+            assert all(entry.note.get(lang) for lang in LANGUAGES), entry.id
+            assert not entry.hours or all(entry.hours.get(lang) for lang in LANGUAGES), entry.id
+            assert entry.source and entry.confidence in ("high", "medium"), entry.id
+            assert set(entry.services) <= set(SERVICE_TYPES), entry.id
+            assert set(entry.attributes) <= set(ATTRIBUTES), entry.id
+            assert entry.city == NATIONAL or entry.city in content.countries[country].cities
+            assert entry.verified_on is None or entry.verified_on <= TODAY, entry.id
+
+
+def test_the_shipped_directory_passes_the_checker(content) -> None:
+    findings = check_content(CONTENT_DIR, today=TODAY)
+    assert [str(f) for f in findings if f.level == "error"] == []
+    # Every entry dated before late 2025 is reported stale, and never silently.
+    stale = {f.where.split(": ")[-1] for f in findings if "answers say so" in f.message}
+    assert "ma-alcs-rabat" in stale and "ma-onde-2511" not in stale
+
+
+def _number_runs(text: str) -> set[str]:
+    """Return every number printed in `text`, with the spaces inside it removed."""
+    return {re.sub(r"\s", "", m) for m in re.findall(r"\+?\d[\d ]*\d", text)}
+
+
+@pytest.mark.skipif(not FACTS.is_file(), reason="shared/docs/country-facts.md not beside the repo")
+def test_every_phone_number_comes_from_the_facts_file(content) -> None:
+    """No number is invented: each is printed in country-facts.md, maybe in national form."""
+    printed = {n.lstrip("+") for n in _number_runs(FACTS.read_text(encoding="utf-8"))}
+    for country_directory in content.directory.countries.values():
+        code = country_directory.calling_code
+        for entry in country_directory.entries:
+            for number in (*entry.phone, *entry.whatsapp):
+                digits = number.lstrip("+")
+                national = digits.removeprefix(code) if number.startswith("+") else digits
+                assert {digits, national, f"0{national}"} & printed, (entry.id, number)
+
+
+def test_libya_and_yemen_say_there_is_no_confirmed_number_and_who_answers(content) -> None:
+    from bot.content.render import topic_answer
+
+    for language in LANGUAGES:
+        libya = topic_answer(content, "emergency", language, "Libya").text
+        assert "1515" not in libya and "1417" in libya and "0917127644" in libya
+        yemen = topic_answer(content, "emergency", language, "Yemen").text
+        assert "195" in yemen and "194" not in yemen and "191" not in yemen
+    assert "no national emergency number could be confirmed" in topic_answer(
+        content, "emergency", "en", "Libya").text
+    assert "no number could be confirmed" in topic_answer(content, "emergency", "en",
+                                                          "Yemen").text
+
+
+def _service(id_: str, city: str, *, services=("srhr",), confidence="high",
+             last_verified: str | None = "2026-06", **extra) -> Service:
+    return Service(id=id_, country="Tunisia", organisation=id_.upper(), city=city,
+                   services=tuple(services), note=dict.fromkeys(LANGUAGES, "note"),
+                   source="test", confidence=confidence, last_verified=last_verified, **extra)
+
+
+def test_query_ranks_the_city_first_then_national_then_confirmed_and_recent() -> None:
+    directory = Directory({"Tunisia": CountryDirectory("Tunisia", "216", (
+        _service("other-city", "Tunis"),
+        _service("national-old", NATIONAL, last_verified="2015"),
+        _service("national-low", NATIONAL, confidence="low"),
+        _service("national-fresh", NATIONAL),
+        _service("in-sfax", "Sfax"),
+        _service("legal-only", "Sfax", services=("legal",)),
+    ))})
+    found = find_services(directory, "Tunisia", service="srhr", city="Sfax", today=TODAY)
+    assert [e.id for e in found] == ["in-sfax", "national-fresh", "national-old",
+                                     "national-low", "other-city"]
+    no_city = find_services(directory, "Tunisia", service="srhr", today=TODAY)
+    assert [e.id for e in no_city][:3] == ["national-fresh", "national-old", "national-low"]
+    assert cities_with(directory, "Tunisia", "srhr") == ["Tunis", "Sfax"]
+    assert find_services(directory, "Egypt", service="srhr") == []
+
+
+def test_shipped_queries_by_city_service_and_protection_attribute(content) -> None:
+    directory = content.directory
+    sfax = find_services(directory, "Tunisia", service="srhr", city="Sfax", today=TODAY)
+    assert sfax[0].id == "tn-onfp-sfax"
+    assert all("srhr" in e.services for e in sfax)
+    rabat = find_services(directory, "Morocco", service="primary_care", city="Rabat", today=TODAY)
+    assert {e.id for e in rabat[:2]} == {"ma-caritas-rabat", "ma-ampf-rabat"}
+    undocumented = find_services(directory, "Morocco", attributes=("serves_undocumented",),
+                                 today=TODAY)
+    assert {e.id for e in undocumented} == {"ma-caritas-rabat", "ma-caritas-casablanca",
+                                            "ma-caritas-tangier"}
+    safe = find_services(directory, "Libya", service="gbv", attributes=("gbv_safe",), today=TODAY)
+    assert [e.id for e in safe][0] == "ly-unfpa-1417"
+    assert all(e.attributes["gbv_safe"] for e in safe)
+    children = find_services(directory, "Egypt", attributes=("child_friendly",), today=TODAY)
+    assert [e.id for e in children] == ["eg-nccm-16000"]
+    assert find_services(directory, "Yemen", service="child_protection") == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_entry_older_than_the_allowed_age_says_so_in_the_persons_language(
+        content, language: str) -> None:
+    entry = _service("x", "Sfax", last_verified="2024-02", phone=("+21658574595",))
+    fresh = service_entry(content, entry, language, dt.date(2024, 6, 1), 365)
+    stale = service_entry(content, entry, language, dt.date(2026, 11, 23), 365)
+    stale_line = content.message("directory_stale", language, date="2024-02")
+    assert stale_line not in fresh and stale_line in stale
+    assert "+21658574595" in stale
+    undated = service_entry(content, _service("y", "Sfax", last_verified=None), language,
+                            TODAY, 365)
+    assert content.message("directory_undated", language) in undated
+    low = service_entry(content, _service("z", "Sfax", confidence="low"), language, TODAY, 365)
+    assert content.message("directory_unconfirmed", language) in low
+
+
+def test_phone_numbers_must_be_dialable_in_the_country() -> None:
+    assert phone_problem("+212661934354", "212") is None
+    assert phone_problem("8350", "212") is None
+    assert phone_problem("0800004747", "212") is None
+    assert "country's code" in phone_problem("+21658574595", "212")
+    assert "E.164" in phone_problem("+212 661 93 43 54", "212")
+    assert phone_problem("0661934354", "212") is not None  # national mobile: write +212...
+
+
+@pytest.fixture()
+def content_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, target)
+    return target
+
+
+def _edit_entry(root: Path, country: str, entry_id: str, **changes) -> None:
+    path = root / "directory" / f"{country.lower()}.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    entry = next(e for e in data["entries"] if e["id"] == entry_id)
+    entry.update(changes)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _errors(root: Path) -> list[str]:
+    return [str(f) for f in check_content(root, today=TODAY) if f.level == "error"]
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"phone": ["+216 58 574 595"]}, "not E.164"),
+    ({"phone": ["+21258574595"]}, "country's code +216"),
+    ({"city": "Atlantis"}, "unknown city 'Atlantis'"),
+    ({"services": ["dentistry"]}, "unknown service type 'dentistry'"),
+    ({"attributes": {"wheelchair": True}}, "unknown attribute 'wheelchair'"),
+    ({"cost": "cheap"}, "unknown cost 'cheap'"),
+    ({"note": {"en": "x", "fr": "x", "ar": "x"}}, "note missing in es"),
+    ({"hours": {"en": "24/7"}}, "hours missing in fr"),
+    ({"last_verified": "2030-01"}, "in the future"),
+    ({"id": "tn-support-1809"}, "id also used"),
+])
+def test_the_checker_catches_a_broken_directory_entry(content_copy: Path, changes: dict,
+                                                      expected: str) -> None:
+    _edit_entry(content_copy, "Tunisia", "tn-ctr-north", **changes)
+    errors = _errors(content_copy)
+    assert any(expected in e and "directory/tunisia.yml" in e for e in errors), errors
+
+
+def test_a_stale_or_undated_entry_is_a_warning_and_an_error_in_strict_mode(
+        content_copy: Path) -> None:
+    _edit_entry(content_copy, "Tunisia", "tn-support-1809", last_verified="2020-01-15")
+    findings = check_content(content_copy, today=TODAY, directory_max_age_days=180)
+    stale = [f for f in findings if f.where.endswith("tn-support-1809")]
+    assert [f.level for f in stale] == ["warning"] and "2020-01-15" in stale[0].message
+    strict = check_content(content_copy, today=TODAY, strict=True)
+    assert any(f.level == "error" and f.where.endswith("tn-ctr-north") and "never verified"
+               in f.message for f in strict)
+
+
+def test_a_missing_required_field_stops_loading_with_the_file_and_entry(
+        content_copy: Path) -> None:
+    path = content_copy / "directory" / "egypt.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    del data["entries"][2]["last_verified"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ContentError, match=r"egypt.yml: entry 3: last_verified is required"):
+        load_content(content_copy)
+    errors = _errors(content_copy)
+    assert len(errors) == 1 and "egypt.yml" in errors[0]
