@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.broadcasts.cli import add_commands as add_broadcast_commands
 
     add_broadcast_commands(commands)
+    _add_dashboard_commands(commands)
     return parser
 
 
@@ -178,6 +179,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print(f"migrant-bot: serving on {server.url} (channels: {describe_channels(settings)})",
           flush=True)
+    if server.dashboard_url:
+        print(f"migrant-bot: staff dashboard on {server.dashboard_url}", flush=True)
     try:
         return server.wait()
     finally:
@@ -410,6 +413,185 @@ def cmd_report_indicators(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     sys.stdout.write(report.to_json() + "\n" if args.format == "json" else report.to_csv())
     return 0
+
+
+# -- the staff dashboard and its accounts -------------------------------------------------------
+
+def _add_dashboard_commands(commands: argparse._SubParsersAction) -> None:
+    from bot.dashboard.accounts import ROLES
+
+    dashboard = commands.add_parser("dashboard", help="run the staff dashboard (a web app)")
+    dashboard.add_argument("--port", type=int, default=8080)
+    dashboard.add_argument("--host", default="127.0.0.1",
+                           help="interface to listen on (0.0.0.0 behind a reverse proxy)")
+    dashboard.set_defaults(handler=cmd_dashboard)
+
+    staff = commands.add_parser("staff", help="the dashboard's staff accounts")
+    staff_commands = staff.add_subparsers(title="staff commands")
+    add = staff_commands.add_parser("add", help="create an account (asks for its password)")
+    add.add_argument("name")
+    add.add_argument("--role", choices=ROLES, required=True)
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from the first line of stdin")
+    add.set_defaults(handler=cmd_staff_add)
+    listing = staff_commands.add_parser("list", help="list the accounts and their roles")
+    listing.set_defaults(handler=cmd_staff_list)
+    remove = staff_commands.add_parser("remove", help="delete an account and its sessions")
+    remove.add_argument("name")
+    remove.set_defaults(handler=cmd_staff_remove)
+    set_role = staff_commands.add_parser("set-role", help="change an account's role")
+    set_role.add_argument("name")
+    set_role.add_argument("role", choices=ROLES)
+    set_role.set_defaults(handler=cmd_staff_set_role)
+    reset = staff_commands.add_parser("reset-password", help="set a new password (asks for it)")
+    reset.add_argument("name")
+    reset.add_argument("--password-stdin", action="store_true",
+                       help="read the password from the first line of stdin")
+    reset.set_defaults(handler=cmd_staff_reset_password)
+
+
+def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the dashboard until SIGTERM or SIGINT."""
+    import uvicorn
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.broadcasts.service import BroadcastError, BroadcastService
+    from bot.dashboard import create_app
+    from bot.db import create_engine_for
+    from bot.migrations import ensure_schema
+
+    engine = create_engine_for(settings.database_url)
+    try:
+        ensure_schema(engine)
+    except SQLAlchemyError as error:
+        print(f"migrant-bot: database unavailable ({type(error).__name__})", file=sys.stderr)
+        return 1
+    broadcasts = None
+    try:
+        broadcasts = BroadcastService(engine, settings)
+    except BroadcastError as error:
+        print(f"migrant-bot: dashboard without broadcasts: {error}", file=sys.stderr)
+    app = create_app(settings, engine, broadcasts=broadcasts)
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    print(f"migrant-bot: dashboard on http://{host}:{args.port}", flush=True)
+    # No access log: it would keep staff addresses; the audit log records what matters.
+    # Protocols chosen, not detected: Rasa pins websockets 10, which uvicorn 0.54 cannot use,
+    # and the dashboard has no websocket; h11 on asyncio is plenty for a few staff.
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False, server_header=False,
+                log_level=settings.log_level.lower(), proxy_headers=True,
+                forwarded_allow_ips="127.0.0.1", ws="none", http="h11", loop="asyncio")
+    return 0
+
+
+def _accounts(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.dashboard.accounts import Accounts
+    from bot.dashboard.app import dashboard_key
+    from bot.db import create_engine_for
+    from bot.migrations import ensure_schema
+
+    engine = create_engine_for(settings.database_url)
+    ensure_schema(engine)
+    return Accounts(engine, dashboard_key(settings))
+
+
+def _operator() -> str:
+    """Return who ran a staff command, for the audit log."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"[:64]
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _read_password(args: argparse.Namespace) -> str | None:
+    """Return the new password from stdin or typed twice; None if the two differ."""
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Again: ") != first:
+        print("migrant-bot: the two passwords differ", file=sys.stderr)
+        return None
+    return first
+
+
+def _staff_command(action):  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.dashboard.accounts import AccountError
+    from bot.dashboard.passwords import PasswordError
+
+    try:
+        return action()
+    except (AccountError, PasswordError) as error:
+        print(f"migrant-bot: {error}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as error:
+        print(f"migrant-bot: database unavailable ({type(error).__name__})", file=sys.stderr)
+        return 1
+
+
+def cmd_staff_add(args: argparse.Namespace, settings: Settings) -> int:
+    """Create a staff account; the password is never a default."""
+    password = _read_password(args)
+    if password is None:
+        return 2
+
+    def add() -> int:
+        staff = _accounts(settings).add(args.name, args.role, password, by=_operator())
+        print(f"migrant-bot: staff account {staff.name} ({staff.role}) added")
+        return 0
+
+    return int(_staff_command(add))
+
+
+def cmd_staff_list(args: argparse.Namespace, settings: Settings) -> int:
+    """Print every account: name, role, creation date."""
+
+    def listing() -> int:
+        for staff in _accounts(settings).list():
+            print(f"{staff.name}\t{staff.role}\t{staff.created_at.date().isoformat()}")
+        return 0
+
+    return int(_staff_command(listing))
+
+
+def cmd_staff_remove(args: argparse.Namespace, settings: Settings) -> int:
+    """Delete an account."""
+
+    def remove() -> int:
+        _accounts(settings).remove(args.name, by=_operator())
+        print(f"migrant-bot: staff account {args.name.strip().lower()} removed")
+        return 0
+
+    return int(_staff_command(remove))
+
+
+def cmd_staff_set_role(args: argparse.Namespace, settings: Settings) -> int:
+    """Change an account's role (its sessions end)."""
+
+    def set_role() -> int:
+        staff = _accounts(settings).set_role(args.name, args.role, by=_operator())
+        print(f"migrant-bot: staff account {staff.name} is now {staff.role}")
+        return 0
+
+    return int(_staff_command(set_role))
+
+
+def cmd_staff_reset_password(args: argparse.Namespace, settings: Settings) -> int:
+    """Set a new password (the account's sessions end)."""
+    password = _read_password(args)
+    if password is None:
+        return 2
+
+    def reset() -> int:
+        _accounts(settings).reset_password(args.name, password, by=_operator())
+        print(f"migrant-bot: password of {args.name.strip().lower()} changed")
+        return 0
+
+    return int(_staff_command(reset))
 
 
 if __name__ == "__main__":

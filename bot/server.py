@@ -4,6 +4,10 @@
 file they need from the settings, waits until Rasa answers, and on SIGTERM or SIGINT stops both
 (SIGTERM, then SIGKILL after a grace period). If either process dies, the other is stopped too
 and the exit code says so.
+
+With `DASHBOARD_PORT` set, the staff dashboard (`migrant-bot dashboard`) is one more child
+process on the same interface, started, watched and stopped with the others: a process of
+its own keeps a slow report page from ever delaying a reply to a migrant.
 """
 
 from __future__ import annotations
@@ -128,8 +132,16 @@ class Server:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         return f"http://{host}:{self.port}"
 
+    @property
+    def dashboard_url(self) -> str | None:
+        """Return the base URL of the staff dashboard, None when it is off."""
+        if not self.settings.dashboard_port:
+            return None
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.settings.dashboard_port}"
+
     def start(self) -> None:
-        """Start the action server, then Rasa."""
+        """Start the action server (and the dashboard when it is on), then Rasa."""
         endpoints = Path(self._workdir.name) / "endpoints.yml"
         endpoints.write_text(yaml.safe_dump(endpoints_config(self.settings, self.action_port)))
         credentials = Path(self._workdir.name) / "credentials.yml"
@@ -143,6 +155,15 @@ class Server:
                 env=child_env({"SANIC_HOST": "127.0.0.1", "LOG_LEVEL_LIBRARIES": log_level}),
             )
         )
+        if self.settings.dashboard_port:
+            self._processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "bot.cli", "dashboard",
+                     "--port", str(self.settings.dashboard_port), "--host", self.host],
+                    cwd=REPO_ROOT,
+                    env=child_env(),
+                )
+            )
         if self.settings.subscriber_key and (self.settings.telegram or self.settings.twilio):
             # Sends the broadcasts queued from the dashboard and the scheduled ones.
             self._processes.append(
@@ -183,7 +204,8 @@ class Server:
                 return False
             rasa = [f"http://127.0.0.1:{port}" for port in self.worker_ports]
             if all(_answers(f"{url}/") for url in rasa):
-                if _answers(f"http://127.0.0.1:{self.action_port}/health"):
+                if _answers(f"http://127.0.0.1:{self.action_port}/health") and (
+                        self.dashboard_url is None or _answers(f"{self.dashboard_url}/healthz")):
                     return (all(_answers(f"{url}/webhooks/rest/") for url in rasa)
                             and _answers(f"{self.url}/webhooks/rest/"))
             time.sleep(0.5)

@@ -26,6 +26,9 @@
 | ANALYTICS_SPOOL_MAX_EVENTS | events the spool holds; more are dropped and counted | 100000 |
 | ANALYTICS_SUPPRESSION_THRESHOLD | report cells below this are shown as "<N" | 5 |
 | ANALYTICS_KEY_FILE | the installation's own key when PSEUDONYM_KEY is unset | var/analytics.key |
+| DASHBOARD_PORT | `serve` also starts the staff dashboard on this port | unset |
+| DASHBOARD_SECRET | signs the dashboard's session cookies, 32+ characters | key file |
+| DASHBOARD_KEY_FILE | its own signing key when DASHBOARD_SECRET is unset | var/dashboard.key |
 
 A channel whose variables are absent is not enabled. One that is half configured (a token without
 its secret, a SID without a sender) stops start-up, like a malformed value.
@@ -48,6 +51,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'var' / 'migrant-bot.sqlite3'}"
 DEFAULT_SPOOL_PATH = REPO_ROOT / "var" / "analytics-spool.jsonl"
 DEFAULT_KEY_FILE = REPO_ROOT / "var" / "analytics.key"
+DEFAULT_DASHBOARD_KEY_FILE = REPO_ROOT / "var" / "dashboard.key"
 MIN_PSEUDONYM_KEY_CHARS = 32
 #: Broadcast send rates (messages a second; SMS counts segments): Telegram's documented bulk
 #: limit, and Twilio figures to set to the sender's MPS (the Twilio console shows it).
@@ -126,6 +130,9 @@ class Settings:
     sms_price: float = 0.05
     whatsapp_price: float = 0.05
     broadcast_currency: str = "USD"
+    dashboard_port: int | None = None
+    dashboard_secret: bytes | None = field(default=None, repr=False)
+    dashboard_key_file: Path = DEFAULT_DASHBOARD_KEY_FILE
 
     @property
     def channels(self) -> list[str]:
@@ -163,6 +170,12 @@ class Settings:
                 "with: python -c 'import secrets; print(secrets.token_hex(32))'"
             )
         pseudonym_key = raw_key.encode() if raw_key else None
+        dashboard_secret = env.get("DASHBOARD_SECRET") or None
+        if dashboard_secret is not None and len(dashboard_secret) < MIN_PSEUDONYM_KEY_CHARS:
+            raise SettingsError(
+                f"DASHBOARD_SECRET must be at least {MIN_PSEUDONYM_KEY_CHARS} characters; make "
+                "one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
         telegram = _telegram(env)
         twilio = _twilio(env)
         if (telegram or twilio) and pseudonym_key is None:
@@ -206,6 +219,9 @@ class Settings:
             sms_price=_price(env, "BROADCAST_SMS_SEGMENT_PRICE", 0.05),
             whatsapp_price=_price(env, "BROADCAST_WHATSAPP_PRICE", 0.05),
             broadcast_currency=_currency(env),
+            dashboard_port=(_positive_int(env, "DASHBOARD_PORT", 0, maximum=65535) or None),
+            dashboard_secret=dashboard_secret.encode() if dashboard_secret else None,
+            dashboard_key_file=_file_path(env, "DASHBOARD_KEY_FILE", DEFAULT_DASHBOARD_KEY_FILE),
         )
 
 

@@ -43,6 +43,7 @@ atexit.register(shutil.rmtree, _STATE, ignore_errors=True)
 os.environ["DATABASE_URL"] = f"sqlite:///{_STATE / 'migrant-bot.sqlite3'}"
 os.environ["ANALYTICS_SPOOL_PATH"] = str(_STATE / "analytics-spool.jsonl")
 os.environ["ANALYTICS_KEY_FILE"] = str(_STATE / "analytics.key")
+os.environ["DASHBOARD_KEY_FILE"] = str(_STATE / "dashboard.key")
 MODEL = MODELS_DIR / "current.tar.gz"
 # The checkout's own command, run from the repository root: the tests exercise this tree's
 # `bot` package, not whichever copy is installed in the virtual environment.
