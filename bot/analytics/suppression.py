@@ -15,6 +15,12 @@ treating it as a sum is the cautious reading). The rule, applied to each indicat
    the smallest cell that is enough on its own, else the largest and keep going.
 3. If the detail cells cannot protect a primary cell (too few of them), the total is hidden
    ("x") instead.
+4. **Linked columns**: the indicators of one row are not independent. For a topic that is
+   only ever a fallback (out of scope, a voice note) unanswered questions equal interactions;
+   for a protection topic referrals equal interactions. So a value hidden in one column is
+   hidden in every column of its row where the same value shows, and a column left with a
+   single hidden cell under a shown total (which subtraction would reveal) hides one more,
+   the smallest, or its total. This repeats until nothing changes: it only ever hides more.
 """
 
 from __future__ import annotations
@@ -72,4 +78,37 @@ def suppress_table(
         for row, cell in zip(shown_rows, column, strict=True):
             row[key] = cell
         shown_total[key] = column_total
+    _protect_linked(rows, total, keys, shown_rows, shown_total, threshold)
     return shown_rows, shown_total
+
+
+def _protect_linked(
+    rows: Sequence[dict[str, int]], total: dict[str, int], keys: Sequence[str],
+    shown_rows: list[dict[str, Cell]], shown_total: dict[str, Cell], threshold: int,
+) -> None:
+    """Rule 4: hide what a hidden cell's equal neighbours or a lone hidden cell would reveal."""
+    label = primary_label(threshold)
+
+    def hidden(cell: Cell) -> bool:
+        return cell in (label, SECONDARY)
+
+    changed = True
+    while changed:
+        changed = False
+        for row, shown in zip(rows, shown_rows, strict=True):
+            secret = {row[key] for key in keys if hidden(shown[key])}
+            for key in keys:
+                if not hidden(shown[key]) and row[key] >= threshold and row[key] in secret:
+                    shown[key] = SECONDARY
+                    changed = True
+        for key in keys:
+            hidden_rows = [i for i, shown in enumerate(shown_rows) if hidden(shown[key])]
+            if len(hidden_rows) != 1 or hidden(shown_total[key]):
+                continue
+            candidates = sorted((row[key], i) for i, row in enumerate(rows)
+                                if not hidden(shown_rows[i][key]) and row[key] >= threshold)
+            if candidates:
+                shown_rows[candidates[0][1]][key] = SECONDARY
+            else:
+                shown_total[key] = SECONDARY
+            changed = True

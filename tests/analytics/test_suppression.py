@@ -75,3 +75,21 @@ def test_random_tables_never_let_a_small_cell_be_worked_out() -> None:
 def test_the_threshold_is_a_setting(threshold: int) -> None:
     rows, total = suppress_table([{"a": 2}, {"a": 50}], {"a": 52}, ["a"], threshold)
     assert rows[0]["a"] == f"<{threshold}"
+
+
+def test_a_cell_hidden_in_one_column_is_not_shown_in_a_linked_one() -> None:
+    """Out of scope is always a fallback, so its interactions equal its unanswered questions:
+    hiding one and showing the other would let a reader subtract their way to the small cell."""
+    keys = ("interactions", "unanswered_questions")
+    rows = [{"topic": "out_of_scope", "interactions": 70, "unanswered_questions": 70},
+            {"topic": "health_rights", "interactions": 100, "unanswered_questions": 3},
+            {"topic": "gbv", "interactions": 50, "unanswered_questions": 0},
+            {"topic": "health_cost", "interactions": 40, "unanswered_questions": 0}]
+    total = {"interactions": 260, "unanswered_questions": 73}
+    shown, shown_total = suppress_table(rows, total, keys, 5)
+    assert shown[1]["unanswered_questions"] == "<5"
+    assert shown[0]["unanswered_questions"] == "x"
+    assert shown[0]["interactions"] == "x"  # equal to the hidden 70
+    # ... and not the only hidden interactions cell, which the total would give away.
+    assert sum(row["interactions"] == "x" for row in shown) >= 2
+    assert shown_total == total
