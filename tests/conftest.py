@@ -97,9 +97,9 @@ class RunningServer:
         data = raw if raw is not None else json.dumps(update).encode()
         return self._post("/webhooks/telegram/webhook", data, headers, as_json=True)
 
-    def twilio(self, params: dict[str, str], signature: str | None = "valid") -> tuple[int, str]:
+    def twilio(self, params: dict[str, str], signature: str | None = "valid",
+               path: str = "/webhooks/twilio/webhook") -> tuple[int, str]:
         """POST a form to the Twilio webhook, signed as Twilio signs it unless told otherwise."""
-        path = "/webhooks/twilio/webhook"
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if signature == "valid":
             signature = RequestValidator(TWILIO_TOKEN).compute_signature(
@@ -112,14 +112,7 @@ class RunningServer:
     def twilio_status(self, params: dict[str, str],
                       signature: str | None = "valid") -> tuple[int, str]:
         """POST a status callback, signed as Twilio signs it unless told otherwise."""
-        path = "/webhooks/twilio/status"
-        headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        if signature == "valid":
-            signature = RequestValidator(TWILIO_TOKEN).compute_signature(
-                PUBLIC_BASE_URL + path, params)
-        if signature is not None:
-            headers["X-Twilio-Signature"] = signature
-        return self._post(path, urllib.parse.urlencode(params).encode(), headers, as_json=False)
+        return self.twilio(params, signature, path="/webhooks/twilio/status")
 
     def _post(self, path: str, data: bytes, headers: dict[str, str],
               as_json: bool) -> tuple[int, Any]:

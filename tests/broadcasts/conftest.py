@@ -16,16 +16,7 @@ from bot.migrations import upgrade
 from bot.pseudonym import pseudonym
 from bot.settings import Settings
 from bot.subscriptions import SubscriptionStore
-from tests.conftest import (
-    PSEUDONYM_KEY,
-    SMS_FROM,
-    SUBSCRIBER_KEY,
-    TELEGRAM_TOKEN,
-    TWILIO_SID,
-    TWILIO_TOKEN,
-    WEBHOOK_SECRET,
-    WHATSAPP_FROM,
-)
+from tests.conftest import PSEUDONYM_KEY, channel_env
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.twilio import FakeTwilio
 
@@ -36,19 +27,10 @@ _numbers = itertools.count(random.randrange(10**7, 10**8))
 def broadcast_env(database_url: str, telegram: FakeTelegram, twilio: FakeTwilio,
                   tmp_path: Path, **extra: str) -> dict[str, str]:
     """Return the environment of a broadcast sender against the fakes, limits off."""
+    database = Path(database_url.removeprefix("sqlite:///"))
     return {
+        **channel_env(telegram, twilio, database),
         "DATABASE_URL": database_url,
-        "SUBSCRIBER_KEY": SUBSCRIBER_KEY,
-        "PSEUDONYM_KEY": PSEUDONYM_KEY,
-        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
-        "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "TELEGRAM_API_BASE_URL": telegram.url,
-        "TWILIO_ACCOUNT_SID": TWILIO_SID,
-        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-        "TWILIO_SMS_FROM": SMS_FROM,
-        "TWILIO_WHATSAPP_FROM": WHATSAPP_FROM,
-        "TWILIO_API_BASE_URL": twilio.url,
-        "PUBLIC_BASE_URL": "https://assistant.example.org",
         "ANALYTICS_SPOOL_PATH": str(tmp_path / "spool.jsonl"),
         "ANALYTICS_KEY_FILE": str(tmp_path / "analytics.key"),
         "BROADCAST_TELEGRAM_RATE": "0",
