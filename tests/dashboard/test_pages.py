@@ -95,8 +95,12 @@ def test_unanswered_questions_show_rates_by_topic_and_language_and_over_time(
     total = build_report(seeded, *MARCH, threshold=5).total
     rate = 100 * total["unanswered_questions"] / total["interactions"]
     assert re.search(rf'id="total-rate"><span class="figure">{rate:.1f}%<', page)
-    assert '<tr><td>nlu fallback</td><td class="num">140</td><td class="num">140</td>' \
-           '<td class="num">100.0%</td></tr>' in page
+    # Out of scope hides its interactions to protect Yemen's "<5"; being a fallback-only
+    # topic its unanswered questions are the same number, so they hide too, and then another
+    # unanswered cell (not understood, 140) so that the column's total gives nothing back.
+    for topic in ("nlu fallback", "out of scope"):
+        assert f'<tr><td>{topic}</td><td class="num">x</td><td class="num">x</td>' \
+               '<td class="num">—</td></tr>' in page
     assert '<tr><td>health rights</td><td class="num">0</td><td class="num">168</td>' \
            '<td class="num">0.0%</td></tr>' in page
     over_time = re.search(r'<figure id="chart-rate-over-time">(.*?)</figure>', page,
