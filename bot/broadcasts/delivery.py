@@ -44,7 +44,7 @@ from bot.channels.base import (
 from bot.optouts import OptOutStore
 from bot.settings import Settings
 from bot.sms import segments
-from bot.subscriptions import CHANNELS, SubscriptionStore
+from bot.subscriptions import CHANNELS, SubscriptionError, SubscriptionStore
 
 logger = logging.getLogger(__name__)
 
@@ -245,7 +245,11 @@ class BroadcastWorker:
 
     async def _send_window(self, row: dict[str, Any], window: list[Recipient]) -> list[Result]:
         persons = [recipient.person for recipient in window]
-        addresses = await asyncio.to_thread(self.subscriptions.addresses, persons)
+        try:
+            addresses = await asyncio.to_thread(self.subscriptions.addresses, persons)
+        except SubscriptionError as error:  # SUBSCRIBER_KEY changed since they subscribed
+            logger.error("broadcast: %s", error)
+            return [Result(recipient.id, store.FAILED, "address_key") for recipient in window]
         opted_out = await asyncio.to_thread(self.optouts.opted_out, persons)
         tasks = []
         for recipient in window:

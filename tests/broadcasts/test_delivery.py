@@ -231,3 +231,17 @@ async def test_a_channel_that_is_off_fails_its_recipients_visibly(
     service.queue(broadcast)
     await worker_for(engine, twilio_off).send(broadcast)
     assert rows(engine, broadcast)[person] == ("failed", "channel_off")
+
+
+async def test_addresses_under_another_key_fail_visibly_instead_of_stopping_the_send(
+        engine: Engine, settings: Settings, fake_telegram: FakeTelegram) -> None:
+    from cryptography.fernet import Fernet
+
+    old_key = SubscriptionStore(engine, Fernet.generate_key())
+    person, _ = add_subscriber(old_key, "telegram", "en")
+    service = BroadcastService(engine, settings)
+    broadcast = service.create(Draft("Alert", "general", {"en": "Alert."}))
+    service.queue(broadcast)
+    assert await worker_for(engine, settings).send(broadcast) == "done"
+    assert rows(engine, broadcast)[person] == ("failed", "address_key")
+    assert fake_telegram.sent_messages() == []
