@@ -284,31 +284,29 @@ def _subscriber_key(env: Mapping[str, str]) -> bytes | None:
     return raw.encode()
 
 
-def _rate(env: Mapping[str, str], name: str, default: float) -> float:
-    """Return messages per second; 0 means no limit (for benchmarks against fakes)."""
+def _number(env: Mapping[str, str], name: str, default: float, maximum: float,
+            what: str) -> float:
+    """Return the decimal number `name` (0 to `maximum`), `default` when absent."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
         value = float(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a number of messages per second") from None
-    if not 0 <= value <= 10_000:
-        raise SettingsError(f"{name} must be between 0 (no limit) and 10000")
-    return value or float("inf")
+        raise SettingsError(f"{name} must be {what}") from None
+    if not 0 <= value <= maximum:
+        raise SettingsError(f"{name} must be between 0 and {maximum:g}")
+    return value
+
+
+def _rate(env: Mapping[str, str], name: str, default: float) -> float:
+    """Return messages per second; 0 means no limit (for benchmarks against fakes)."""
+    return _number(env, name, default, 10_000, "a number of messages per second (0: no limit)") \
+        or float("inf")
 
 
 def _price(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a decimal number") from None
-    if not 0 <= value < 100:
-        raise SettingsError(f"{name} must be between 0 and 100")
-    return value
+    return _number(env, name, default, 99.99, "a decimal number")
 
 
 def _currency(env: Mapping[str, str]) -> str:

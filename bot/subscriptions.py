@@ -154,12 +154,6 @@ class SubscriptionStore:
                                      .where(subscriptions.c.person == person)).first()
         return None if row is None else self._subscription(row)
 
-    def is_subscribed(self, person: str) -> bool:
-        """Return True when `person` has a subscription."""
-        with self.engine.connect() as connection:
-            return connection.execute(select(subscriptions.c.person)
-                                      .where(subscriptions.c.person == person)).first() is not None
-
     def audience(
         self,
         *,
@@ -189,13 +183,6 @@ class SubscriptionStore:
             if wanted and not held & wanted:
                 continue
             yield self._subscription(row, with_address=with_addresses)
-
-    def address_of(self, person: str) -> str | None:
-        """Return the decrypted address of `person`, or None when not subscribed."""
-        with self.engine.connect() as connection:
-            token = connection.execute(select(subscriptions.c.address)
-                                       .where(subscriptions.c.person == person)).scalar()
-        return None if token is None else self._decrypt(token)
 
     def addresses(self, persons: Sequence[str]) -> dict[str, str]:
         """Return the decrypted addresses of those of `persons` still subscribed."""

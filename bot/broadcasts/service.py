@@ -170,6 +170,7 @@ class BroadcastService:
         seconds = defaultdict(float)
         rates = self.settings.broadcast_rates
         for (channel, language), number in recipients.items():
+            cost.setdefault(language, 0.0)  # Telegram is free, and shown as such
             if channel == "sms":
                 cost[language] += number * sms_segments[language] * self.settings.sms_price
                 seconds[channel] += number * sms_segments[language] / rates["sms"]
@@ -177,7 +178,6 @@ class BroadcastService:
                 cost[language] += number * self.settings.whatsapp_price
                 seconds[channel] += number / rates["whatsapp"]
             else:
-                cost[language] += 0.0
                 seconds[channel] += number / rates["telegram"]
         problems = []
         missing = sorted({language for (channel, language), number in recipients.items()

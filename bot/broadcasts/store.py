@@ -41,7 +41,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 metadata = MetaData()
 
@@ -338,12 +338,9 @@ class OutboxStore:
                 .values(state=state, reason=reason, updated_at=now()))
         return bool(result.rowcount)
 
-    def forget_person(self, person: str, connection: Connection | None = None) -> None:
+    def forget_person(self, person: str) -> None:
         """Delete every outbox row of a person who asked to delete their data."""
-        if connection is None:
-            with self.engine.begin() as own:
-                own.execute(delete(outbox).where(outbox.c.person == person))
-        else:
+        with self.engine.begin() as connection:
             connection.execute(delete(outbox).where(outbox.c.person == person))
 
 

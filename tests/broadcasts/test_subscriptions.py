@@ -21,7 +21,7 @@ def test_the_address_is_stored_encrypted_and_read_back(
         "SELECT person, address FROM subscriptions").fetchall()
     assert len(raw) == 1 and raw[0][0] == person
     assert address not in raw[0][1] and address.lstrip("+") not in raw[0][1]
-    assert subscribers.address_of(person) == address
+    assert subscribers.addresses([person]) == {person: address}
     found = subscribers.get(person)
     assert found is not None and found.address == address
     assert address not in repr(found)
@@ -78,7 +78,7 @@ def test_another_key_cannot_read_the_addresses(engine: Engine,
     person, _ = add_subscriber(subscribers, "sms", "en")
     other = SubscriptionStore(engine, Fernet.generate_key())
     with pytest.raises(SubscriptionError, match="SUBSCRIBER_KEY"):
-        other.address_of(person)
+        other.addresses([person])
 
 
 def test_a_malformed_key_stops_start_up_without_showing_it() -> None:
