@@ -234,7 +234,7 @@ def main() -> None:
         log = (Path(folder) / "serve.log").open("wb")
         process = subprocess.Popen(
             [str(REPO_ROOT / ".venv" / "bin" / "migrant-bot"), "serve", "--port", str(port),
-             "--action-port", str(free_port()), "--model", str(model),
+             "--model", str(model),
              "--workers", str(args.workers)],
             stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT, env=env)
         base = f"http://127.0.0.1:{port}"

@@ -1,8 +1,8 @@
 """Start-up time, resident memory, turn latency and throughput of `migrant-bot serve`.
 
-Starts the real server (Rasa and the action server) on loopback, then:
+Starts the real server (Rasa, with the actions in process) on loopback, then:
 * start-up: from process start until the REST channel answers;
-* memory: resident set size of the Rasa and action-server processes after warm-up;
+* memory: resident set size of `serve` and its child processes after warm-up;
 * latency: one user, TURNS sequential turns over /webhooks/rest/webhook, p50 and p95;
 * throughput: CLIENTS concurrent users for SECONDS seconds, turns per second and p95.
 Each user starts a new conversation every CONVERSATION turns (default 10): real conversations
@@ -72,7 +72,7 @@ def main() -> None:
     started = time.perf_counter()
     process = subprocess.Popen(
         [str(REPO_ROOT / ".venv/bin/migrant-bot"), "serve", "--port", str(port),
-         "--action-port", str(free_port()), "--model", str(MODELS_DIR / "current.tar.gz")],
+         "--model", str(MODELS_DIR / "current.tar.gz")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO_ROOT)
     assert process.stdout is not None
     for line in process.stdout:
@@ -109,7 +109,7 @@ def main() -> None:
         process.terminate()
         process.wait(timeout=60)
     print(f"start-up (process start to serving): {startup:.1f} s")
-    print(f"resident memory (Rasa + action server, after warm-up): {memory:.0f} MB")
+    print(f"resident memory (serve and its children, after warm-up): {memory:.0f} MB")
     print(f"one user, {args.turns} turns: p50 {statistics.median(latencies):.1f} ms, "
           f"p95 {percentile(latencies, 0.95):.1f} ms")
     print(f"{args.clients} concurrent users, {elapsed:.0f} s: {len(done) / elapsed:.1f} turns/s, "

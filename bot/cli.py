@@ -46,9 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--force", action="store_true", help="train even if nothing changed")
     train.set_defaults(handler=cmd_train)
 
-    serve = commands.add_parser("serve", help="run the Rasa server and the action server")
+    serve = commands.add_parser("serve", help="run the assistant's server")
     serve.add_argument("--port", type=int, default=5005)
-    serve.add_argument("--action-port", type=int, default=5055)
+    serve.add_argument("--action-port", type=int, default=None,
+                       help="run the custom actions in a separate rasa-sdk action server on "
+                       "this port (default: inside each Rasa process)")
     serve.add_argument("--host", default="127.0.0.1",
                        help="interface to listen on (0.0.0.0 behind a reverse proxy)")
     serve.add_argument("--model", type=Path, default=DEFAULT_MODEL)

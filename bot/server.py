@@ -1,9 +1,13 @@
-"""Run the Rasa server and the action server together, and stop them together.
+"""Run the Rasa server (and its helpers) together, and stop them together.
 
-`Server` starts both as child processes on loopback (or the given host), writes the endpoints
-file they need from the settings, waits until Rasa answers, and on SIGTERM or SIGINT stops both
-(SIGTERM, then SIGKILL after a grace period). If either process dies, the other is stopped too
-and the exit code says so.
+`Server` starts Rasa as a child process on loopback (or the given host), writes the endpoints
+file it needs from the settings, waits until Rasa answers, and on SIGTERM or SIGINT stops every
+child (SIGTERM, then SIGKILL after a grace period). If one dies, the others are stopped too and
+the exit code says so.
+
+The custom actions run inside each Rasa process (`bot.inprocess_actions`); with an
+`action_port` they run in a separate rasa-sdk action server on that port instead, one more
+child process.
 
 With `DASHBOARD_PORT` set, the staff dashboard (`migrant-bot dashboard`) is one more child
 process on the same interface, started, watched and stopped with the others: a process of
@@ -25,6 +29,7 @@ from pathlib import Path
 
 import yaml
 
+from bot import inprocess_actions
 from bot.paths import REPO_ROOT
 from bot.settings import Settings
 
@@ -54,11 +59,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def endpoints_config(settings: Settings, action_port: int) -> dict[str, object]:
-    """Return Rasa's endpoints: our action server and a tracker store that forgets."""
-    config: dict[str, object] = {
-        "action_endpoint": {"url": f"http://127.0.0.1:{action_port}/webhook"},
-    }
+def endpoints_config(settings: Settings, action_port: int | None) -> dict[str, object]:
+    """Return Rasa's endpoints: the actions (in process, or the action server on
+    `action_port`) and a tracker store that forgets."""
+    url = (f"http://127.0.0.1:{action_port}/webhook" if action_port
+           else inprocess_actions.URL)
+    config: dict[str, object] = {"action_endpoint": {"url": url}}
     if settings.redis_url:
         from urllib.parse import urlparse
 
@@ -103,7 +109,7 @@ def describe_channels(settings: Settings) -> str:
 
 
 class Server:
-    """The Rasa server and the action server as one unit."""
+    """The Rasa processes and their helpers as one unit."""
 
     def __init__(
         self,
@@ -117,7 +123,7 @@ class Server:
         self.settings = settings
         self.model = model
         self.port = port
-        self.action_port = action_port or free_port()
+        self.action_port = action_port
         self.host = host
         self.workers = workers or settings.serve_workers
         # With several Rasa processes, they listen on loopback and the router on `port`.
@@ -141,20 +147,21 @@ class Server:
         return f"http://{host}:{self.settings.dashboard_port}"
 
     def start(self) -> None:
-        """Start the action server (and the dashboard when it is on), then Rasa."""
+        """Start the helpers (action server, dashboard, broadcast worker when on), then Rasa."""
         endpoints = Path(self._workdir.name) / "endpoints.yml"
         endpoints.write_text(yaml.safe_dump(endpoints_config(self.settings, self.action_port)))
         credentials = Path(self._workdir.name) / "credentials.yml"
         credentials.write_text(yaml.safe_dump(credentials_config(self.settings)))
         log_level = self.settings.log_level
-        self._processes.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions",
-                 "--port", str(self.action_port)],
-                cwd=REPO_ROOT,
-                env=child_env({"SANIC_HOST": "127.0.0.1", "LOG_LEVEL_LIBRARIES": log_level}),
+        if self.action_port:
+            self._processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "rasa_sdk", "--actions", inprocess_actions.PACKAGE,
+                     "--port", str(self.action_port)],
+                    cwd=REPO_ROOT,
+                    env=child_env({"SANIC_HOST": "127.0.0.1", "LOG_LEVEL_LIBRARIES": log_level}),
+                )
             )
-        )
         if self.settings.dashboard_port:
             self._processes.append(
                 subprocess.Popen(
@@ -197,14 +204,15 @@ class Server:
             )
 
     def wait_ready(self, timeout: float = 180.0) -> bool:
-        """Wait until Rasa has loaded the model and the action server answers."""
+        """Wait until Rasa has loaded the model and the helpers answer."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.running():
                 return False
             rasa = [f"http://127.0.0.1:{port}" for port in self.worker_ports]
             if all(_answers(f"{url}/") for url in rasa):
-                if _answers(f"http://127.0.0.1:{self.action_port}/health") and (
+                if (not self.action_port
+                        or _answers(f"http://127.0.0.1:{self.action_port}/health")) and (
                         self.dashboard_url is None or _answers(f"{self.dashboard_url}/healthz")):
                     return (all(_answers(f"{url}/webhooks/rest/") for url in rasa)
                             and _answers(f"{self.url}/webhooks/rest/"))

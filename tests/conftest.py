@@ -24,7 +24,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -150,12 +150,13 @@ class Chat:
         return [r["text"] for r in replies if r.get("text")]
 
 
-def start_server(log: Path, env: dict[str, str] | None = None) -> RunningServer:
-    """Run `migrant-bot serve` on free ports and wait until it serves."""
+def start_server(log: Path, env: dict[str, str] | None = None,
+                 args: Sequence[str] = ()) -> RunningServer:
+    """Run `migrant-bot serve` on a free port (with `args`) and wait until it serves."""
     port = free_port()
     handle = log.open("wb")
     process = subprocess.Popen(
-        [*MIGRANT_BOT, "serve", "--port", str(port), "--action-port", str(free_port())],
+        [*MIGRANT_BOT, "serve", "--port", str(port), *args],
         stdout=handle, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
         env={**os.environ, **(env or {})},
     )

@@ -9,7 +9,9 @@ import socket
 import subprocess
 from pathlib import Path
 
+from bot.content import load_content
 from bot.paths import CONTENT_DIR, REPO_ROOT
+from bot.server import free_port
 from tests.conftest import (
     MIGRANT_BOT,
     PSEUDONYM_KEY,
@@ -75,9 +77,28 @@ def _port_open(url: str) -> bool:
         return sock.connect_ex((host, int(port))) == 0
 
 
-def test_serve_stops_both_servers_cleanly_on_sigterm(model: Path, tmp_path: Path) -> None:
-    server = start_server(tmp_path / "serve.log")
-    assert server.chat().say("hello")
+def _children(pid: int) -> list[str]:
+    """Return the command lines of the processes whose parent is `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1]
+                                            .split()[1]) == pid:
+                found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, IndexError, ValueError):  # the process ended meanwhile
+            continue
+    return found
+
+
+def test_serve_with_a_separate_action_server_answers_and_stops_cleanly_on_sigterm(
+        model: Path, tmp_path: Path) -> None:
+    """`--action-port` runs the actions in rasa-sdk's own server, as before they ran in
+    process; the session's `server` fixture covers the default."""
+    server = start_server(tmp_path / "serve.log", args=["--action-port", str(free_port())])
+    children = _children(server.process.pid)
+    assert any("-m rasa_sdk" in line for line in children), children
+    greeting = load_content(CONTENT_DIR).message("greeting", "fr")
+    assert greeting in server.chat().say("bonjour")[0]
     assert stop_server(server) == 0
     assert not _port_open(server.url)
     assert "Traceback" not in server.log.read_text(errors="replace")

@@ -78,3 +78,44 @@ def test_stored_events_round_trip(original: None) -> None:
               SlotSet("country", "MA"), ActionExecuted("action_greet"),
               BotUttered("Bonjour", {"language": "fr"})]
     assert [Event.from_parameters(e.as_dict()) for e in events] == events
+
+
+def _events_of_every_kind() -> list[dict]:
+    from rasa.shared.core import events as e
+
+    return [event.as_dict() for event in [
+        UserUttered("hola", {"name": "greet", "confidence": 0.9}, message_id="m1"),
+        BotUttered("Hola", {"custom": {"language": "es"}}), SlotSet("country", None),
+        ActionExecuted("action_listen"), e.Restarted(), e.AllSlotsReset(), e.SessionStarted(),
+        e.ActiveLoop("form"), e.ActiveLoop(None), e.FollowupAction("action_listen"),
+        e.ActionExecutionRejected("action_x"), e.ReminderCancelled("r"), e.ConversationPaused(),
+        e.ConversationResumed(), e.UserUtteranceReverted(), e.ActionReverted(),
+        e.LoopInterrupted(True), e.EntitiesAdded([{"entity": "city", "value": "Tanger"}]),
+        e.AgentUttered("x"), e.StoryExported()]]
+
+
+def _mutations(event: dict) -> list[dict]:
+    """Return wrong versions of an event: each field given a value of the wrong type."""
+    wrong = []
+    for field in event:
+        for value in (7, "text", None, [], {"a": 1}):
+            if value != event[field]:
+                wrong.append({**event, field: value})
+    wrong.append({k: v for k, v in event.items() if k != "event"})
+    return wrong
+
+
+def test_quick_check_agrees_with_the_whole_spec_on_every_event_kind() -> None:
+    """The per-branch shortcut accepts exactly what Rasa's full `oneOf` schema accepts."""
+    full = rasa_speedups._response_validator()
+    payloads = [*VALID, *INVALID, {"events": [5]}, {"events": [{"event": 5}]}, {"events": None},
+                {"responses": "no"}, {"responses": [3]}, []]
+    for event in _events_of_every_kind():
+        payloads.append({"events": [event]})
+        payloads += [{"events": [event, wrong]} for wrong in _mutations(event)]
+    accepted = 0
+    for payload in payloads:
+        assert rasa_speedups._is_valid(payload) == full.is_valid(payload), payload
+        accepted += full.is_valid(payload)
+    # Both verdicts occur many times, so the agreement says something.
+    assert 20 < accepted < len(payloads) - 100

@@ -34,9 +34,11 @@ def test_a_malformed_variable_is_named_without_its_value(env: dict[str, str], na
 
 
 def test_conversations_stay_in_memory_by_default_and_expire_in_redis() -> None:
-    memory = endpoints_config(Settings.from_env({}), 5055)
+    memory = endpoints_config(Settings.from_env({}), None)
     assert memory["tracker_store"] == {"type": "bot.tracker_store.ForgetfulInMemoryTrackerStore"}
-    assert memory["action_endpoint"] == {"url": "http://127.0.0.1:5055/webhook"}
+    assert memory["action_endpoint"] == {"url": "inprocess://bot.actions"}
+    separate = endpoints_config(Settings.from_env({}), 5055)["action_endpoint"]
+    assert separate == {"url": "http://127.0.0.1:5055/webhook"}
     redis = endpoints_config(
         Settings.from_env({"REDIS_URL": "redis://cache:6380/2", "TRACKER_RECORD_EXP": "900"}),
         5056)["tracker_store"]

@@ -51,12 +51,14 @@ def test_serve_starts_the_dashboard_on_its_port_and_interface(recorded: list[lis
     assert server.dashboard_url == "http://127.0.0.1:8089"
 
 
-def test_without_dashboard_port_serve_starts_two_processes(recorded: list[list[str]],
-                                                          tmp_path: Path) -> None:
+def test_without_dashboard_port_serve_starts_rasa_alone(recorded: list[list[str]],
+                                                        tmp_path: Path) -> None:
     server = Server(Settings(), tmp_path / "model.tar.gz")
     server.start()
     server.stop()
-    assert len(recorded) == 2 and server.dashboard_url is None
+    # The actions run inside the Rasa process: no action server, no dashboard.
+    assert [command[1:3] for command in recorded] == [["-m", "rasa"]]
+    assert server.dashboard_url is None
 
 
 def test_dashboard_port_is_read_and_checked() -> None:
