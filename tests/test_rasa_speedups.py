@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
+from rasa.core.agent import Agent
+from rasa.engine.exceptions import GraphRunError
+from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import rasa_speedups
 
@@ -119,3 +126,44 @@ def test_quick_check_agrees_with_the_whole_spec_on_every_event_kind() -> None:
         accepted += full.is_valid(payload)
     # Both verdicts occur many times, so the agreement says something.
     assert 20 < accepted < len(payloads) - 100
+
+
+TEXTS = ["hello", "is the hospital free?", "2", "je suis enceinte", "مرحبا، بغيت طبيب",
+         "estoy en Tanger", "stop", "where can I get condoms in sfax", "", "asdfgh qwerty"]
+
+
+async def _decisions(agent: Any) -> list[tuple[dict, str | None, list[float]]]:
+    """Parse each text, then predict the next action after it, as a turn does."""
+    found = []
+    for text in TEXTS:
+        parse = await agent.parse_message(text)
+        tracker = DialogueStateTracker.from_events("speedups", [
+            ActionExecuted("action_listen"),
+            UserUttered(text, parse["intent"], parse["entities"], parse)], agent.domain.slots)
+        prediction = agent.processor._predict_next_with_tracker(tracker)
+        found.append((parse, prediction.policy_name, prediction.probabilities))
+    return found
+
+
+async def test_the_sequential_graph_runner_decides_as_dask_does(model: Path) -> None:
+    agent = Agent.load(str(model))
+    rasa_speedups.uninstall()
+    try:
+        expected = await _decisions(agent)
+    finally:
+        rasa_speedups.install()
+    assert DaskGraphRunner.run is rasa_speedups._run_graph
+    assert await _decisions(agent) == expected
+    intents = {parse["intent"]["name"] for parse, _, _ in expected}
+    assert "greet" in intents and len(intents) >= 6, intents
+
+
+async def test_an_input_named_like_a_node_is_refused(model: Path) -> None:
+    agent = Agent.load(str(model))
+    rasa_speedups.install()
+    runner = agent.processor.graph_runner
+    target = max(runner._graph_schema.nodes,
+                 key=lambda name: len(rasa_speedups._plan(runner._graph_schema, (name,))))
+    needed = rasa_speedups._plan(runner._graph_schema, (target,))[0][0]
+    with pytest.raises(GraphRunError):
+        runner.run(inputs={"__message__": needed}, targets=[target])
