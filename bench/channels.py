@@ -16,7 +16,7 @@ Each conversation restarts every 10 messages, as real conversations are short. E
 on 127.0.0.1 and every loop is bounded in count and time.
 
 Usage: .venv/bin/python bench/channels.py [--messages 20] [--flood-seconds 60] [--flood-rate 40]
-       [--think 2] [--workers 1]
+       [--think 2] [--workers 1] [--no-send-limits] [--flood-only]
 """
 
 from __future__ import annotations
@@ -215,6 +215,8 @@ def main() -> None:
                         help="seconds a person takes to read an answer and reply")
     parser.add_argument("--workers", type=int, default=1,
                         help="Rasa processes behind serve's router (serve --workers)")
+    parser.add_argument("--flood-only", action="store_true",
+                        help="skip the latency runs (to find the rate the server sustains)")
     parser.add_argument("--no-send-limits", action="store_true",
                         help="lift Telegram's 30/s and Twilio's 10/s sender limits, to measure "
                         "the server rather than the vendors' limits")
@@ -249,6 +251,8 @@ def main() -> None:
                                    "telegram")
             runs = [("telegram", clients, 0.0) for clients in (1, 10, 50)]
             runs += [("telegram", 10, args.think), ("sms", 10, 0.0), ("sms", 10, args.think)]
+            if args.flood_only:
+                runs = []
             for channel, clients, think in runs:
                 fake_telegram.reset()
                 fake_twilio.reset()
