@@ -145,7 +145,7 @@ async def _decisions(agent: Any) -> list[tuple[dict, str | None, list[float]]]:
     return found
 
 
-async def test_the_sequential_graph_runner_decides_as_dask_does(model: Path) -> None:
+async def test_the_graph_runner_and_diet_call_decide_as_rasas_own_do(model: Path) -> None:
     agent = Agent.load(str(model))
     rasa_speedups.uninstall()
     try:
@@ -154,6 +154,10 @@ async def test_the_sequential_graph_runner_decides_as_dask_does(model: Path) -> 
         rasa_speedups.install()
     assert DaskGraphRunner.run is rasa_speedups._run_graph
     assert await _decisions(agent) == expected
+    # DIET was called through its traced graph directly, with the same confidences.
+    diet = [node for node in agent.processor.graph_runner._instantiated_nodes.values()
+            if type(node._component).__name__ == "DIETClassifier"]
+    assert isinstance(diet[0]._component.model._tf_predict_step, rasa_speedups._TracedPredict)
     intents = {parse["intent"]["name"] for parse, _, _ in expected}
     assert "greet" in intents and len(intents) >= 6, intents
 
@@ -167,3 +171,29 @@ async def test_an_input_named_like_a_node_is_refused(model: Path) -> None:
     needed = rasa_speedups._plan(runner._graph_schema, (target,))[0][0]
     with pytest.raises(GraphRunError):
         runner.run(inputs={"__message__": needed}, targets=[target])
+
+
+def test_the_direct_call_gives_the_traced_answer_and_leaves_odd_inputs_to_tensorflow() -> None:
+    import numpy as np
+    import tensorflow as tf
+
+    function = tf.function(
+        lambda batch: {"sum": tf.reduce_sum(batch[0]) + tf.cast(tf.reduce_sum(batch[1]),
+                                                                 tf.float32)},
+        input_signature=[[tf.TensorSpec([None], tf.float32),
+                          tf.TensorSpec([None, 3], tf.int64)]])
+    direct = rasa_speedups._TracedPredict(function)
+    batch = (np.array([1.5, 2.0], np.float32), np.ones((2, 3), np.int64))
+    assert float(direct(batch)["sum"]) == float(function(batch)["sum"]) == 9.5
+    for odd in [(np.array([1.5], np.float64), np.ones((2, 3), np.int64)),  # dtype
+                (np.array([1.5], np.float32), np.ones((2, 4), np.int64)),  # shape
+                (np.array([1.5], np.float32),)]:  # count
+        assert outcome(direct, odd) == outcome(function, odd)
+
+
+def outcome(call: Any, batch: Any) -> object:
+    """Return what `call(batch)` gives: the sum, or the type of the error it raises."""
+    try:
+        return float(call(batch)["sum"])
+    except Exception as error:  # compared, not hidden: each side must raise the same
+        return type(error)
