@@ -372,5 +372,5 @@ def _positive_int(
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Return the process's settings (the action server has no other way to receive them)."""
+    """Return the process's settings (the actions have no other way to receive them)."""
     return Settings.from_env()

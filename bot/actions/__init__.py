@@ -1,1 +1,1 @@
-"""Custom actions, one module per feature; the action server registers every concrete one."""
+"""Custom actions, one module per feature; rasa-sdk's executor registers every concrete one."""

@@ -21,7 +21,7 @@ class BaseAction(Action, ABC):
     """An action that answers from content in the turn's language.
 
     Subclasses implement `name` and `respond`; being abstract, this base is never registered by
-    the action server.
+    rasa-sdk's executor.
     """
 
     #: A successful answer ends a run of misunderstandings; the fallback action keeps it.

@@ -3,8 +3,8 @@
 "I want alerts" gets a consent sentence first (what they will get, that their number or chat
 is kept encrypted only to send them, how to stop), then the topics as a numbered choice;
 choosing one is the consent. Only the channel edge knows the address, so the confirmation
-carries a `subscribe` flag that the channel acts on (`bot.channels.base`); the action server
-never sees the address. "Stop the alerts" carries an `unsubscribe` flag: the channel deletes
+carries a `subscribe` flag that the channel acts on (`bot.channels.base`); the actions
+never receive the address. "Stop the alerts" carries an `unsubscribe` flag: the channel deletes
 the subscription, address included, and records the opt-out.
 
 Where there is nothing to subscribe with (no `SUBSCRIBER_KEY`, or a channel that cannot be

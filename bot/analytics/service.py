@@ -1,7 +1,7 @@
 """What the actions call: record a turn, forget a person.
 
 `Analytics` turns a conversation id into a person key and hands events to the `Recorder`.
-`current()` builds the action server's one instance from the settings the first time an
+`current()` builds the process's one instance from the settings the first time an
 action needs it (never at import time) and closes it at exit, so queued events are written
 before the process ends.
 """

@@ -2,7 +2,7 @@
 
 Uses the session server (`migrant-bot serve` with every channel on, against the fake Telegram
 and Twilio APIs): a batch of conversations goes in through the webhooks as the vendors send
-them, the test waits until the action server's writer has stored one event per turn, then reads
+them, the test waits until the analytics writer has stored one event per turn, then reads
 every byte of the database file (and its WAL, and the spool) and every row of every table.
 """
 
