@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.sms import encoding, fit_budget, segments, split, units
+from bot.sms import encoding, fit_budget, gsm_fold, segments, split, units
 
 
 def test_gsm7_is_160_in_one_segment_then_153_per_segment() -> None:
@@ -100,3 +100,17 @@ def test_a_url_is_cut_around_never_through() -> None:
     text = f"Read {URL} today."
     parts = split(text, lambda part: len(part) <= len(URL) + 1)
     assert URL in parts
+
+
+def test_latin_text_is_folded_into_gsm7_and_other_scripts_are_left_alone() -> None:
+    spanish = "¿Dónde está el hospital más cercano? Atención médica gratuita, sí."
+    assert encoding(spanish) == "UCS-2"
+    folded = gsm_fold(spanish)
+    assert folded == "¿Donde esta el hospital mas cercano? Atencion médica gratuita, si."
+    assert encoding(folded) == "GSM-7"
+    assert segments(gsm_fold(spanish * 3)) == 2 and segments(spanish * 3) == 3
+    assert gsm_fold("Où aller « vite » : hôpital, cœur, reçu") == (
+        'Où aller " vite " : hopital, coeur, recu')
+    assert gsm_fold("Hello, é à ù ñ") == "Hello, é à ù ñ"  # already GSM-7: unchanged
+    mixed = "مستشفى hôpital"
+    assert gsm_fold(mixed) == mixed  # stays UCS-2 anyway: accents kept

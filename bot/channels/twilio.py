@@ -62,7 +62,7 @@ from bot.channels.geo import country_at
 from bot.optouts import OptOutStore
 from bot.pseudonym import pseudonym
 from bot.settings import Settings, TwilioSettings
-from bot.sms import fit_budget, split
+from bot.sms import fit_budget, gsm_fold, split
 from bot.text import neutralize_command_prefix
 
 logger = logging.getLogger(__name__)
@@ -427,7 +427,9 @@ class TwilioInput(MessagingInput):
                 await self.sender.send(incoming.address, incoming.reply_from, part)
 
     async def _send_sms(self, incoming: Incoming, text: str, language: str | None) -> None:
-        body, rest = fit_budget(text, self.settings.sms_segment_budget,
-                                phrase(MORE_HINT, language))
+        # Sent accent-folded when that makes it GSM-7: a Spanish or French answer then costs
+        # less than half the segments (`bot.sms.gsm_fold`).
+        body, rest = fit_budget(gsm_fold(text), self.settings.sms_segment_budget,
+                                gsm_fold(phrase(MORE_HINT, language)))
         await self.sender.send(incoming.address, incoming.reply_from, body)
         self.pending.put(incoming.person, rest, language)

@@ -285,6 +285,18 @@ def test_an_arabic_sms_is_cut_into_ucs2_segments_within_budget_with_more(sms: Sm
     assert " ".join(rights.split()) in whole, "nothing lost or cut inside a word"
 
 
+def test_a_spanish_sms_goes_out_in_gsm7_without_the_accents_gsm7_lacks(sms: SmsUser) -> None:
+    """á í ó ú would make the whole answer UCS-2 (67 characters a segment): folded, not lost."""
+    from bot.sms import gsm_fold
+
+    sms.says("hola estoy en marruecos")
+    body = sms.says("puedo ir al hospital sin papeles")[0]
+    assert encoding(body) == "GSM-7" and segments(body) <= 3
+    rights = CONTENT.topics["health_rights"].text["es"]
+    assert encoding(rights) == "UCS-2", "the shipped Spanish text has accents GSM-7 lacks"
+    assert gsm_fold(rights).split()[0] in body and "á" not in body
+
+
 def test_a_retried_message_sid_is_answered_once(sms: SmsUser, server: RunningServer) -> None:
     params = {"AccountSid": TWILIO_SID, "From": sms.number, "To": SMS_FROM,
               "MessageSid": f"SM{next(_update_ids):032x}", "Body": "hello", "NumMedia": "0"}
