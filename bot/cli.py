@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
         "coverage", help="per country and language: topics and services present, verified, "
         "stale")
     cover.add_argument("--format", choices=("text", "csv"), default="text")
+    cover.add_argument("--by", choices=("language", "city"), default="language",
+                       help="per country and language (topics and services), or per city "
+                       "(directory services with a number, verified, by type)")
     cover.add_argument("--content-dir", type=Path, default=None)
     cover.set_defaults(handler=cmd_content_coverage)
 
@@ -343,11 +346,23 @@ def cmd_content_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_content_coverage(args: argparse.Namespace, settings: Settings) -> int:
     """Print what is present, verified and stale per country and language."""
-    from bot.content.coverage import coverage, coverage_csv, coverage_text
+    from bot.content.coverage import (
+        city_coverage,
+        city_coverage_csv,
+        city_coverage_text,
+        coverage,
+        coverage_csv,
+        coverage_text,
+    )
 
     content = _load(args.content_dir or settings.content_dir)
     if content is None:
         return 1
+    if args.by == "city":
+        cities = city_coverage(content, directory_max_age_days=settings.directory_max_age_days)
+        sys.stdout.write(city_coverage_csv(cities) if args.format == "csv"
+                         else city_coverage_text(cities) + "\n")
+        return 0
     rows = coverage(content, max_age_days=settings.content_max_age_days,
                     directory_max_age_days=settings.directory_max_age_days)
     sys.stdout.write(coverage_csv(rows) if args.format == "csv" else coverage_text(rows) + "\n")

@@ -5,7 +5,7 @@
 | DEFAULT_LANGUAGE | reply language when nothing else tells (en, fr, ar, es) | en |
 | CONTENT_DIR | where the content files are | the repository's content/ |
 | CONTENT_MAX_AGE_DAYS | review age after which content check warns | 365 |
-| DIRECTORY_MAX_AGE_DAYS | verification age after which a directory entry is flagged | 365 |
+| DIRECTORY_MAX_AGE_DAYS | verification age after which a directory entry is flagged | 730 |
 | REDIS_URL | keep conversations in Redis instead of memory (redis://host:port/db) | unset |
 | TRACKER_RECORD_EXP | seconds a conversation is kept in Redis | 3600 |
 | LOG_LEVEL | DEBUG, INFO, WARNING, ERROR | INFO |
@@ -44,6 +44,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
 
+from bot.content.directory import DIRECTORY_MAX_AGE_DAYS
 from bot.paths import CONTENT_DIR, REPO_ROOT
 
 SUPPORTED_LANGUAGES = ("en", "fr", "ar", "es")
@@ -102,7 +103,7 @@ class Settings:
     default_language: str = "en"
     content_dir: Path = CONTENT_DIR
     content_max_age_days: int = 365
-    directory_max_age_days: int = 365
+    directory_max_age_days: int = DIRECTORY_MAX_AGE_DAYS
     redis_url: str | None = None
     tracker_record_exp: int = 3600
     log_level: str = "INFO"
@@ -186,7 +187,8 @@ class Settings:
             default_language=default_language,
             content_dir=content_dir,
             content_max_age_days=_positive_int(env, "CONTENT_MAX_AGE_DAYS", 365),
-            directory_max_age_days=_positive_int(env, "DIRECTORY_MAX_AGE_DAYS", 365),
+            directory_max_age_days=_positive_int(env, "DIRECTORY_MAX_AGE_DAYS",
+                                                  DIRECTORY_MAX_AGE_DAYS),
             redis_url=redis_url,
             tracker_record_exp=_positive_int(env, "TRACKER_RECORD_EXP", 3600),
             log_level=log_level,

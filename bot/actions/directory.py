@@ -4,9 +4,11 @@
 intents stay the topic intents of intents.md; each topic that has services maps to a service type
 (`TOPIC_SERVICES`), and the city comes from the message or the conversation. When the country has
 services in several cities and the city is not known, the assistant asks for it (numbered, or the
-person writes it). It shows at most `PAGE` services in one SMS-sized block, the nearest first, and
-a "more services" choice when there are more. Every entry verified longer ago than the allowed age,
-or never, says so in the person's language.
+person writes it). It shows at most `PAGE` services in one SMS-sized block: the city's first, then
+the lines for the whole country, and another city's only when the city has none, saying so. Only
+services with a phone, WhatsApp, web site or address are shown; when there is none, the answer
+says so and gives national lines with a number. A block holding an entry verified longer ago than
+the allowed age, or never, ends once with "call before you go".
 
 Choices remember the rest of the state: "dir:<topic>:<city>:<offset>" for the next page,
 "city:<City>" (or "city:national") for the answer to the city question, whose topic waits in
@@ -17,8 +19,15 @@ from __future__ import annotations
 
 from bot.actions.menu import ask_country, offer_next
 from bot.actions.turn import Turn
-from bot.content.directory import NATIONAL, Service, cities_with, find_services
-from bot.content.render import city_name, services_text
+from bot.content.directory import (
+    NATIONAL,
+    Referral,
+    Service,
+    cities_with,
+    find_services,
+    referral,
+)
+from bot.content.render import city_name, referral_text
 
 PAGE = 3
 MAX_CITY_OPTIONS = 8
@@ -54,6 +63,13 @@ def _services(turn: Turn, topic: str, city: str | None) -> list[Service]:
                          max_age_days=turn.directory_max_age_days)
 
 
+def _referral(turn: Turn, topic: str, city: str | None) -> Referral:
+    assert turn.country is not None and turn.content.directory is not None
+    return referral(turn.content.directory, turn.country, TOPIC_SERVICES[topic], city=city,
+                    attributes=TOPIC_ATTRIBUTES.get(topic, ()), today=turn.today,
+                    max_age_days=turn.directory_max_age_days)
+
+
 def has_services(turn: Turn, topic: str) -> bool:
     """Return True when the directory has services for `topic` in the person's country."""
     return bool(_services(turn, topic, None))
@@ -68,8 +84,9 @@ def offer_services(turn: Turn, topic: str) -> bool:
         return False
     assert turn.country is not None and turn.content.directory is not None
     if turn.city is None:
-        cities = cities_with(turn.content.directory, turn.country, TOPIC_SERVICES[topic],
-                             TOPIC_ATTRIBUTES.get(topic, ()))
+        cities = [c for c in cities_with(turn.content.directory, turn.country,
+                                         TOPIC_SERVICES[topic], TOPIC_ATTRIBUTES.get(topic, ()))
+                  if not _referral(turn, topic, c).elsewhere]
         if len(cities) > 1:
             ask_city(turn, topic, cities)
             return True
@@ -90,21 +107,28 @@ def ask_city(turn: Turn, topic: str, cities: list[str]) -> None:
 
 
 def show_services(turn: Turn, topic: str, city: str | None, offset: int) -> None:
-    """Send one page of services for `topic` near `city`, then the next steps."""
+    """Send one page of services for `topic` near `city`, then the next steps.
+
+    The city's services come first, then the lines for the whole country; another city's only
+    when the city has none, and the answer says so. With nothing reachable it says plainly that
+    no service is known and gives the national lines that can advise (`referral_text`).
+    """
     assert turn.country is not None
-    entries = _services(turn, topic, city)
-    page = entries[offset:offset + PAGE]
+    found = _referral(turn, topic, city)
+    page = found.entries[offset:offset + PAGE]
+    country_place = turn.content.country_name(turn.country, turn.language)
     place = (city_name(turn.content, turn.country, city, turn.language) if city
-             else turn.content.country_name(turn.country, turn.language))
+             else country_place)
     turn.pending_topic = None
     turn.answered.append(topic)
-    if not page:
+    if offset and not page:
         turn.say(turn.message("directory_none", place=place))
         offer_next(turn, topic)
         return
-    turn.say(services_text(turn.content, page, turn.language, place, turn.today,
+    shown = Referral(page, elsewhere=found.elsewhere and not offset, fallback=found.fallback)
+    turn.say(referral_text(turn.content, shown, turn.language, place, country_place, turn.today,
                            turn.directory_max_age_days))
-    remaining = len(entries) - offset - len(page)
+    remaining = len(found.entries) - offset - len(page)
     more: list[tuple[str, str]] = []
     if remaining > 0:
         more.append((f"dir:{topic}:{city or ''}:{offset + PAGE}",

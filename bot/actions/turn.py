@@ -17,6 +17,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.content import Content, cached_content
+from bot.content.directory import DIRECTORY_MAX_AGE_DAYS
 from bot.content.gazetteer import Gazetteer
 from bot.content.render import numbered
 from bot.language import Detection, decide_language
@@ -43,7 +44,7 @@ class Turn:
     #: The city the person is in (a city key of places.yml, in `country`), when known.
     city: str | None = None
     #: Directory entries verified longer ago than this are flagged as such.
-    directory_max_age_days: int = 365
+    directory_max_age_days: int = DIRECTORY_MAX_AGE_DAYS
     today: dt.date = field(default_factory=dt.date.today)
     conversation_id: str = ""
     input_channel: str | None = None

@@ -24,11 +24,13 @@ from bot import sms
 from bot.content.directory import (
     ATTRIBUTES,
     COSTS,
+    DIRECTORY_MAX_AGE_DAYS,
     NATIONAL,
     SERVICE_TYPES,
     CountryDirectory,
     Service,
     phone_problem,
+    referral,
 )
 from bot.content.model import (
     CONFIDENCE_LEVELS,
@@ -68,7 +70,8 @@ def check_content(
     except ContentError as error:
         return [Finding("error", str(root), str(error))]
     today = today or dt.date.today()
-    directory_age = max_age_days if directory_max_age_days is None else directory_max_age_days
+    directory_age = (DIRECTORY_MAX_AGE_DAYS if directory_max_age_days is None
+                     else directory_max_age_days)
     findings = list(_check(content, max_age_days, today))
     findings += check_directory(content, today=today, max_age_days=directory_age)
     if strict:
@@ -171,6 +174,7 @@ def _check_budget(general: dict[str, str], part: dict[str, str] | None, budget: 
                 full = f"{text}\n{part[language].format(**(values or {}))}"
             except (KeyError, IndexError, ValueError):
                 continue  # reported as a placeholder error
+        full = sms.gsm_fold(full)  # as the SMS channel sends it
         count = sms.segments(full)
         if count > budget:
             yield Finding("error", where,
@@ -232,6 +236,31 @@ def check_directory(content: Content, *, today: dt.date, max_age_days: int) -> l
             seen[entry.id] = where
             findings += [Finding(level, entry_where, message) for level, message in
                          entry_findings(content, country_directory, entry, today, max_age_days)]
+        findings += unreachable_blocks(content, country_directory.country, where, today,
+                                       max_age_days)
+    return findings
+
+
+def unreachable_blocks(content: Content, country: str, where: str, today: dt.date,
+                       max_age_days: int) -> list[Finding]:
+    """Return an error for each "where" answer that could give no way to reach anyone.
+
+    A service type with entries in the country is offered after its topics; asked from any city
+    of places.yml (or none), the answer must list a reachable service or a national line.
+    """
+    assert content.directory is not None
+    offered = dict.fromkeys(s for e in content.directory.entries(country) for s in e.services)
+    findings = []
+    for service in offered:
+        for city in (None, *content.countries[country].cities):
+            found = referral(content.directory, country, service, city=city, today=today,
+                             max_age_days=max_age_days)
+            if not found.reaches_someone:
+                findings.append(Finding(
+                    "error", where, f"a {service} answer for {city or 'the whole country'} "
+                    "gives no phone, WhatsApp, web or address and there is no national line "
+                    "with a number"))
+                break
     return findings
 
 
@@ -277,8 +306,7 @@ def entry_findings(content: Content, country_directory: CountryDirectory, entry:
     if entry.verified_on and entry.verified_on > today:
         problems.append(("error", f"last_verified {entry.last_verified} is in the future"))
     if not (entry.phone or entry.whatsapp or entry.web or entry.address):
-        problems.append(("warning", "no phone, WhatsApp, web or address: people only get the "
-                                    "name and the city"))
+        problems.append(("warning", "no phone, WhatsApp, web or address: never shown to people"))
     if entry.is_unverified:
         problems.append(("warning", f"unverified (confidence {entry.confidence})"))
     if entry.last_verified is None:

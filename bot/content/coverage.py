@@ -15,7 +15,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 
-from bot.content.directory import SERVICE_TYPES
+from bot.content.directory import DIRECTORY_MAX_AGE_DAYS, NATIONAL, SERVICE_TYPES
 from bot.content.model import TOPIC_INTENTS, Content, Provenance
 from bot.content.render import placeholders
 
@@ -39,7 +39,7 @@ def _stale(provenance: Provenance, today: dt.date, max_age_days: int) -> bool:
 
 
 def coverage(content: Content, *, today: dt.date | None = None, max_age_days: int = 365,
-             directory_max_age_days: int = 365) -> list[CoverageRow]:
+             directory_max_age_days: int = DIRECTORY_MAX_AGE_DAYS) -> list[CoverageRow]:
     """Return one row per country, language and topic or service type."""
     today = today or dt.date.today()
     rows = []
@@ -108,4 +108,81 @@ def coverage_text(rows: list[CoverageRow]) -> str:
         lines.append(line)
     lines.append("services are counted once per service type they offer; stale = verified "
                  "longer ago than the allowed age, or never")
+    return "\n".join(lines)
+
+
+HEALTH_SERVICES: tuple[str, ...] = ("primary_care", "srhr")
+PROTECTION_SERVICES: tuple[str, ...] = ("gbv", "child_protection", "trafficking")
+
+
+@dataclass(frozen=True)
+class CityRow:
+    """One service type in one city: what a person asking "where" there can be given."""
+
+    country: str
+    city: str  # a city of places.yml, or "national"
+    service: str
+    services: int  # entries in the city offering it
+    with_number: int  # of which with a phone or WhatsApp number
+    verified: int  # of which with a number, confirmed and verified within the allowed age
+
+
+def city_coverage(content: Content, *, today: dt.date | None = None,
+                  directory_max_age_days: int = DIRECTORY_MAX_AGE_DAYS) -> list[CityRow]:
+    """Return one row per country, city (and `national`) and service type."""
+    today = today or dt.date.today()
+    rows = []
+    for country, place in content.countries.items():
+        entries = content.directory.entries(country) if content.directory else ()
+        for city in (*place.cities, NATIONAL):
+            here = [e for e in entries if e.city == city]
+            for service in SERVICE_TYPES:
+                offered = [e for e in here if service in e.services]
+                numbered = [e for e in offered if e.phone or e.whatsapp]
+                verified = [e for e in numbered if not e.is_unverified
+                            and not e.is_stale(today, directory_max_age_days)]
+                rows.append(CityRow(country, city, service, len(offered), len(numbered),
+                                    len(verified)))
+    return rows
+
+
+def city_coverage_csv(rows: list[CityRow]) -> str:
+    """Return the per-city rows as CSV."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["country", "city", "service", "services", "with_number", "verified"])
+    for r in rows:
+        writer.writerow([r.country, r.city, r.service, r.services, r.with_number, r.verified])
+    return out.getvalue()
+
+
+def city_coverage_text(rows: list[CityRow]) -> str:
+    """Return one line per city: counts, and whether health and protection can be reached.
+
+    "national" means the city has none of its own with a number but a line for the whole country
+    answers; "NONE" means a person there gets no number at all for that need.
+    """
+    lines = [f"{'country':<9} {'city':<13} {'services/with number/verified':<31} "
+             f"{'health':<9} {'protection':<11} service types with no number here"]
+    national = {(r.country, r.service): r.with_number for r in rows if r.city == NATIONAL}
+    keys = list(dict.fromkeys((r.country, r.city) for r in rows))
+    for country, city in keys:
+        mine = [r for r in rows if (r.country, r.city) == (country, city)]
+        total = {name: sum(getattr(r, name) for r in mine)
+                 for name in ("services", "with_number", "verified")}
+
+        def reach(services: tuple[str, ...], rows: list[CityRow] = mine,
+                  country: str = country) -> str:
+            if any(r.with_number for r in rows if r.service in services):
+                return "yes"
+            if any(national.get((country, s)) for s in services):
+                return "national"
+            return "NONE"
+
+        counts = f"{total['services']}/{total['with_number']}/{total['verified']}"
+        empty = [r.service for r in mine if not r.with_number]
+        lines.append(f"{country:<9} {city:<13} {counts:<31} {reach(HEALTH_SERVICES):<9} "
+                     f"{reach(PROTECTION_SERVICES):<11} {', '.join(empty) or '-'}")
+    lines.append("entries are counted once per service type they offer; verified = with a "
+                 "number, confirmed, and verified within the allowed age")
     return "\n".join(lines)

@@ -36,10 +36,15 @@ SERVICE_TYPES: tuple[str, ...] = (
 ATTRIBUTES: tuple[str, ...] = ("serves_undocumented", "no_id_needed", "gbv_safe", "child_friendly")
 COSTS: tuple[str, ...] = ("free", "low_fee", "paid", "varies", "unknown")
 NATIONAL = "national"
+# Days after its source's date when an entry counts as stale: its block then ends with "call
+# before you go". Two years, because the public pages the directory is researched from are
+# rarely republished sooner, while numbers that old still mostly answer (README, "Referral
+# directory"); a deployment that calls every entry itself can set a shorter age.
+DIRECTORY_MAX_AGE_DAYS = 730
 # Field order of an entry, in the YAML files and the spreadsheet alike.
 FIELDS: tuple[str, ...] = (
     "id", "organisation", "city", "services", "phone", "whatsapp", "web", "address", "hours",
-    "languages", "cost", "attributes", "note", "source", "confidence", "unverified",
+    "languages", "cost", "attributes", "note", "source", "source_url", "confidence", "unverified",
     "last_verified",
 )
 REQUIRED: tuple[str, ...] = ("id", "organisation", "city", "services", "note", "source",
@@ -79,6 +84,7 @@ class Service:
     cost: str = "unknown"
     attributes: dict[str, bool] = field(default_factory=dict)
     unverified: bool = False
+    source_url: str | None = None
 
     @property
     def is_unverified(self) -> bool:
@@ -112,13 +118,14 @@ class Service:
             "attributes": {k: self.attributes[k] for k in ATTRIBUTES if k in self.attributes},
             "note": dict(self.note),
             "source": self.source,
+            "source_url": self.source_url,
             "confidence": self.confidence,
             "unverified": self.unverified,
             "last_verified": self.last_verified,
         }
         optional_empty = {"phone": [], "whatsapp": [], "web": None, "address": None, "hours": {},
                           "languages": [], "cost": "unknown", "attributes": {},
-                          "unverified": False}
+                          "unverified": False, "source_url": None}
         return {k: v for k, v in raw.items()
                 if k in REQUIRED or v != optional_empty.get(k, object())}
 
@@ -235,6 +242,7 @@ def parse_entry(raw: Any, country: str, where: str) -> Service:
         cost=str(raw.get("cost") or "unknown").strip(),
         attributes={str(k): v for k, v in attributes.items()},
         unverified=unverified,
+        source_url=_optional_text(raw.get("source_url")),
     )
 
 
@@ -309,7 +317,7 @@ def find_services(
     city: str | None = None,
     attributes: tuple[str, ...] = (),
     today: dt.date | None = None,
-    max_age_days: int = 365,
+    max_age_days: int = DIRECTORY_MAX_AGE_DAYS,
 ) -> list[Service]:
     """Return `country`'s entries offering `service` with every attribute in `attributes`.
 
@@ -342,3 +350,85 @@ def cities_with(directory: Directory, country: str, service: str | None = None,
         if entry.city != NATIONAL and (service is None or service in entry.services)
         and all(entry.attributes.get(name) is True for name in attributes)
     ))
+
+
+# When a city and the whole country have no reachable service of the type asked for, the answer
+# gives a national line of the same family instead (a GBV question gets a child or trafficking
+# line before nothing), then any national line with a number.
+SERVICE_FAMILIES: tuple[tuple[str, ...], ...] = (
+    ("primary_care", "srhr", "mental_health"),
+    ("gbv", "child_protection", "trafficking", "shelter"),
+    ("legal",),
+)
+
+
+@dataclass(frozen=True)
+class Referral:
+    """What a person asking for a service type in a place is told.
+
+    `entries` are the services to show, each with at least one way to reach it: those of the
+    city first, then the lines for the whole country. When the city has none, `elsewhere` is
+    True and the answer says so before the lines for the whole country and, only then, the
+    services of other cities. When nothing
+    reachable offers the service, `entries` is empty and `fallback` holds national lines with a
+    number that answer for a related need, so the answer can say plainly that none is known and
+    still give a number.
+    """
+
+    entries: tuple[Service, ...]
+    elsewhere: bool = False
+    fallback: tuple[Service, ...] = ()
+
+    @property
+    def reaches_someone(self) -> bool:
+        """Return True when the answer gives at least one way to reach somebody."""
+        return bool(self.entries or self.fallback)
+
+
+def is_reachable(entry: Service) -> bool:
+    """Return True when the entry gives a phone, WhatsApp, web site or address."""
+    return bool(entry.phone or entry.whatsapp or entry.web or entry.address)
+
+
+def national_lines(directory: Directory, country: str, service: str) -> list[Service]:
+    """Return national lines with a number for `service`'s family, then any other one."""
+    lines = [e for e in directory.entries(country)
+             if e.city == NATIONAL and (e.phone or e.whatsapp) and not e.is_unverified]
+    family = next((f for f in SERVICE_FAMILIES if service in f), (service,))
+
+    def rank(item: tuple[int, Service]) -> tuple[int, int]:
+        index, entry = item
+        if service in entry.services:
+            return 0, index
+        return (1 if set(entry.services) & set(family) else 2), index
+
+    return [entry for _, entry in sorted(enumerate(lines), key=rank)]
+
+
+def referral(
+    directory: Directory,
+    country: str,
+    service: str,
+    *,
+    city: str | None = None,
+    attributes: tuple[str, ...] = (),
+    today: dt.date | None = None,
+    max_age_days: int = DIRECTORY_MAX_AGE_DAYS,
+) -> Referral:
+    """Return what to tell a person in `city` (or somewhere in `country`) asking for `service`.
+
+    Entries that give no way to reach them are never shown: a name without a number or an
+    address cannot be acted on.
+    """
+    found = [e for e in find_services(directory, country, service=service, city=city,
+                                      attributes=attributes, today=today,
+                                      max_age_days=max_age_days) if is_reachable(e)]
+    if city is not None and city != NATIONAL:
+        local = [e for e in found if e.city in (city, NATIONAL)]
+        if any(e.city == city for e in local):
+            return Referral(tuple(local))
+        if found:
+            return Referral(tuple(found), elsewhere=True)
+    elif found:
+        return Referral(tuple(found))
+    return Referral((), fallback=tuple(national_lines(directory, country, service)[:2]))

@@ -6,7 +6,7 @@ import datetime as dt
 import string
 from dataclasses import dataclass
 
-from bot.content.directory import ATTRIBUTES, NATIONAL, Service
+from bot.content.directory import ATTRIBUTES, NATIONAL, Referral, Service
 from bot.content.model import Content
 from bot.text import is_arabic_letter
 
@@ -103,8 +103,9 @@ def service_entry(content: Content, entry: Service, language: str, today: dt.dat
                   max_age_days: int) -> str:
     """Return one directory entry as two or three short lines.
 
-    An entry whose last verification is older than `max_age_days`, or unknown, always carries a
-    line saying so; an unconfirmed one says that too.
+    An unconfirmed entry says so on its own line. Staleness is not repeated per entry: the block
+    that holds an entry verified longer ago than `max_age_days` (or never) ends once with "call
+    before you go" (`services_text`), which is what a person can do about it.
     """
     where = city_name(content, entry.country, entry.city, language)
     contacts = [*entry.phone, *(f"WhatsApp {number}" for number in entry.whatsapp)]
@@ -130,16 +131,9 @@ def service_entry(content: Content, entry: Service, language: str, today: dt.dat
         spoken = ", ".join(content.language_names.get(code, code) for code in entry.languages)
         details.append(content.message("directory_languages", language, languages=spoken))
     lines = [head, " ".join(d for d in details if d)]
-    warnings = []
     if entry.is_unverified:
-        warnings.append(content.message("directory_unconfirmed", language))
-    if entry.is_stale(today, max_age_days):
-        warnings.append(
-            content.message("directory_stale", language, date=entry.last_verified)
-            if entry.last_verified else content.message("directory_undated", language))
-    if warnings:
-        lines.append(" ".join(warnings))
-    return "\n".join(lines)
+        lines.append(content.message("directory_unconfirmed", language))
+    return "\n".join(line for line in lines if line)
 
 
 def needs_check(entry: Service, today: dt.date, max_age_days: int) -> bool:
@@ -158,4 +152,29 @@ def services_text(content: Content, entries: list[Service], language: str, place
     lines = [content.message("directory_title", language, place=place), *blocks]
     if any(needs_check(e, today, max_age_days) for e in entries):
         lines.append(content.message("directory_call_first", language))
+    return "\n".join(lines)
+
+
+def referral_text(content: Content, found: Referral, language: str, place: str,
+                  country_place: str, today: dt.date, max_age_days: int) -> str:
+    """Return the answer to "where" for `place`: its services, or plainly that none is known.
+
+    With no service in the city itself the block says so before the country's lines; with no
+    reachable service at all it says none is known and gives the national lines with a number
+    (`Referral.fallback`), or, when even those are missing, says that too.
+    """
+    if found.entries:
+        title_place = country_place if found.elsewhere else place
+        text = services_text(content, list(found.entries), language, title_place, today,
+                             max_age_days)
+        if found.elsewhere:
+            text = content.message("directory_elsewhere", language, place=place) + "\n" + text
+        return text
+    lines = [content.message("directory_none_known", language, place=place)]
+    if found.fallback:
+        lines.append(content.message("directory_national_lines", language))
+        lines += [service_entry(content, e, language, today, max_age_days)
+                  for e in found.fallback]
+        if any(needs_check(e, today, max_age_days) for e in found.fallback):
+            lines.append(content.message("directory_call_first", language))
     return "\n".join(lines)

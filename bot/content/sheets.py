@@ -57,8 +57,8 @@ def directory_columns(languages: tuple[str, ...]) -> list[str]:
     return [
         "country", "id", "organisation", "city", "services", "phone", "whatsapp", "web",
         "address", *(f"hours_{lang}" for lang in languages), "languages", "cost", *ATTRIBUTES,
-        *(f"note_{lang}" for lang in languages), "source", "confidence", "unverified",
-        "last_verified",
+        *(f"note_{lang}" for lang in languages), "source", "source_url", "confidence",
+        "unverified", "last_verified",
     ]
 
 
@@ -81,7 +81,8 @@ def directory_rows(content: Content) -> list[dict[str, str]]:
             "phone": LIST_SEPARATOR.join(entry.phone),
             "whatsapp": LIST_SEPARATOR.join(entry.whatsapp), "web": entry.web or "",
             "address": entry.address or "", "languages": LIST_SEPARATOR.join(entry.languages),
-            "cost": entry.cost, "source": entry.source, "confidence": entry.confidence,
+            "cost": entry.cost, "source": entry.source, "source_url": entry.source_url or "",
+            "confidence": entry.confidence,
             "unverified": YES if entry.unverified else "",
             "last_verified": entry.last_verified or "",
         }
@@ -184,7 +185,8 @@ def _row_to_raw(row: dict[str, str], languages: tuple[str, ...], where: str) -> 
         "languages": _split(row["languages"]), "cost": row["cost"] or "unknown",
         "attributes": attributes,
         "note": {lang: row[f"note_{lang}"] for lang in languages if row[f"note_{lang}"]},
-        "source": row["source"], "confidence": row["confidence"],
+        "source": row["source"], "source_url": row["source_url"] or None,
+        "confidence": row["confidence"],
         "unverified": unverified == YES, "last_verified": row["last_verified"] or None,
     }
     return raw

@@ -12,18 +12,21 @@ import yaml
 
 from bot.content import ContentError, load_content
 from bot.content.check import check_content
+from bot.content.coverage import city_coverage, city_coverage_text
 from bot.content.directory import (
     ATTRIBUTES,
     NATIONAL,
     SERVICE_TYPES,
     CountryDirectory,
     Directory,
+    Referral,
     Service,
     cities_with,
     find_services,
     phone_problem,
+    referral,
 )
-from bot.content.render import service_entry
+from bot.content.render import referral_text, service_entry, services_text
 from bot.paths import CONTENT_DIR, REPO_ROOT
 
 LANGUAGES = ("en", "fr", "ar", "es")
@@ -66,9 +69,15 @@ def _number_runs(text: str) -> set[str]:
 
 
 @pytest.mark.skipif(not FACTS.is_file(), reason="shared/docs/country-facts.md not beside the repo")
-def test_every_phone_number_comes_from_the_facts_file(content) -> None:
-    """No number is invented: each is printed in country-facts.md, maybe in national form."""
-    printed = {n.lstrip("+") for n in _number_runs(FACTS.read_text(encoding="utf-8"))}
+def test_every_phone_number_comes_from_the_facts_files(content) -> None:
+    """No number is invented: each is printed in a facts file, maybe in national form.
+
+    The facts files are shared/docs/country-facts.md and the directory research of
+    docs/facts/, each line with its source and confidence.
+    """
+    facts = [FACTS, *sorted((REPO_ROOT / "docs" / "facts").glob("*.md"))]
+    printed = {n.lstrip("+") for path in facts
+               for n in _number_runs(path.read_text(encoding="utf-8"))}
     for country_directory in content.directory.countries.values():
         code = country_directory.calling_code
         for entry in country_directory.entries:
@@ -137,19 +146,102 @@ def test_shipped_queries_by_city_service_and_protection_attribute(content) -> No
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_an_entry_older_than_the_allowed_age_says_so_in_the_persons_language(
+def test_a_block_with_an_old_entry_says_call_first_once_and_a_fresh_block_not_at_all(
         content, language: str) -> None:
-    entry = _service("x", "Sfax", last_verified="2024-02", phone=("+21658574595",))
-    fresh = service_entry(content, entry, language, dt.date(2024, 6, 1), 365)
-    stale = service_entry(content, entry, language, dt.date(2026, 11, 23), 365)
-    stale_line = content.message("directory_stale", language, date="2024-02")
-    assert stale_line not in fresh and stale_line in stale
-    assert "+21658574595" in stale
-    undated = service_entry(content, _service("y", "Sfax", last_verified=None), language,
-                            TODAY, 365)
-    assert content.message("directory_undated", language) in undated
-    low = service_entry(content, _service("z", "Sfax", confidence="low"), language, TODAY, 365)
+    old = [_service(f"old-{i}", "Sfax", last_verified="2020-02", phone=(f"+2165857459{i}",))
+           for i in range(3)]
+    fresh = _service("fresh", "Sfax", last_verified="2026-06", phone=("+21658574595",))
+    call_first = content.message("directory_call_first", language)
+    stale_block = services_text(content, [fresh, *old], language, "Sfax", TODAY, 730)
+    assert stale_block.count(call_first) == 1 and stale_block.endswith(call_first)
+    assert all(e.phone[0] in stale_block for e in old)
+    fresh_block = services_text(content, [fresh], language, "Sfax", TODAY, 730)
+    assert call_first not in fresh_block
+    undated = services_text(content, [_service("y", "Sfax", last_verified=None, web="y.org")],
+                            language, "Sfax", TODAY, 730)
+    assert undated.count(call_first) == 1
+    low = service_entry(content, _service("z", "Sfax", confidence="low"), language, TODAY, 730)
     assert content.message("directory_unconfirmed", language) in low
+
+
+def _tunisia(*entries: Service) -> Directory:
+    return Directory({"Tunisia": CountryDirectory("Tunisia", "216", entries)})
+
+
+def test_a_referral_gives_the_citys_services_and_the_national_lines_not_other_cities() -> None:
+    directory = _tunisia(
+        _service("tunis", "Tunis", phone=("+21671000000",)),
+        _service("sfax", "Sfax", phone=("+21674000000",)),
+        _service("sfax-nameonly", "Sfax"),
+        _service("national", NATIONAL, phone=("1899",)),
+    )
+    found = referral(directory, "Tunisia", "srhr", city="Sfax", today=TODAY)
+    assert [e.id for e in found.entries] == ["sfax", "national"] and not found.elsewhere
+    # A city without services of its own: the whole country's lines, then the other cities,
+    # and the answer says so.
+    gabes = referral(directory, "Tunisia", "srhr", city="Gabes", today=TODAY)
+    assert [e.id for e in gabes.entries] == ["national", "tunis", "sfax"] and gabes.elsewhere
+    anywhere = referral(directory, "Tunisia", "srhr", today=TODAY)
+    assert [e.id for e in anywhere.entries] == ["national", "tunis", "sfax"]
+
+
+def test_with_nothing_reachable_the_referral_falls_back_to_national_lines_with_a_number() -> None:
+    directory = _tunisia(
+        _service("gbv-nameonly", "Sfax", services=("gbv",)),
+        _service("child-line", NATIONAL, services=("child_protection",), phone=("1809",)),
+        _service("health-line", NATIONAL, services=("primary_care",), phone=("190",)),
+        _service("low-line", NATIONAL, services=("trafficking",), phone=("1234",),
+                 confidence="low"),
+    )
+    found = referral(directory, "Tunisia", "gbv", city="Sfax", today=TODAY)
+    assert found.entries == () and found.reaches_someone
+    # The same family (protection) first; an unconfirmed number is never the fallback.
+    assert [e.id for e in found.fallback] == ["child-line", "health-line"]
+    nobody = referral(_tunisia(_service("x", "Sfax")), "Tunisia", "srhr", city="Sfax")
+    assert not nobody.reaches_someone
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_answer_says_plainly_when_no_service_is_known_and_gives_the_national_line(
+        content, language: str) -> None:
+    line = _service("child-line", NATIONAL, services=("child_protection",), phone=("1809",))
+    none_known = referral_text(content, Referral((), fallback=(line,)), language, "Sfax",
+                               "Tunisia", TODAY, 730)
+    assert none_known.startswith(content.message("directory_none_known", language,
+                                                 place="Sfax"))
+    assert content.message("directory_national_lines", language) in none_known
+    assert "1809" in none_known
+    elsewhere = referral_text(content, Referral((line,), elsewhere=True), language, "Gabes",
+                              "Tunisia", TODAY, 730)
+    assert elsewhere.startswith(content.message("directory_elsewhere", language, place="Gabes"))
+    assert content.message("directory_title", language, place="Tunisia") in elsewhere
+
+
+def test_the_checker_fails_on_a_where_answer_that_can_reach_nobody(content_copy: Path) -> None:
+    path = content_copy / "directory" / "tunisia.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for entry in data["entries"]:
+        for name in ("phone", "whatsapp", "web", "address"):
+            entry.pop(name, None)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    errors = _errors(content_copy)
+    assert any("directory/tunisia.yml" in e and "no national line with a number" in e
+               for e in errors), errors
+
+
+def test_city_coverage_counts_services_with_a_number_and_verified_per_city(content) -> None:
+    rows = city_coverage(content, today=TODAY)
+    keys = {(r.country, r.city) for r in rows}
+    for country, place in content.countries.items():
+        assert {(country, city) for city in (*place.cities, NATIONAL)} <= keys
+    for row in rows:
+        assert row.services >= row.with_number >= row.verified >= 0
+        here = [e for e in content.directory.entries(row.country)
+                if e.city == row.city and row.service in e.services]
+        assert row.services == len(here)
+        assert row.with_number == sum(1 for e in here if e.phone or e.whatsapp)
+    text = city_coverage_text(rows)
+    assert text.splitlines()[0].startswith("country") and "Sfax" in text
 
 
 def test_phone_numbers_must_be_dialable_in_the_country() -> None:
