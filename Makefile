@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 MODEL := models/current.tar.gz
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-# Retrain when the training data, the pipeline or its custom components change.
-TRAINING := config.yml domain.yml $(shell find bot/nlu -name '*.yml' 2>/dev/null) bot/nlu/components.py
+# Retrain when the training data, the staff phrasings, the pipeline or its custom components
+# change.
+TRAINING := config.yml domain.yml $(shell find bot/nlu content/phrasings -name '*.yml' 2>/dev/null) \
+	bot/nlu/components.py
 
 .PHONY: run test lint check train clean
 run: $(MODEL)

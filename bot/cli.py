@@ -140,20 +140,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
-    """Train with Rasa into models/current.tar.gz."""
-    from bot.server import child_env
+def train_command(content_dir: Path, generated: Path, *, force: bool = False) -> list[str]:
+    """Return the `rasa train` command, writing the staff phrasings' training file first.
 
+    The phrasings of `content_dir/phrasings/` (see `bot.content.phrasings`) become
+    `generated/phrasings.yml`, trained on beside `bot/nlu/`; without any the folder is empty.
+    """
+    from bot.content.phrasings import load_phrasings, training_yaml
+
+    files = load_phrasings(content_dir)
+    generated.mkdir(parents=True, exist_ok=True)
+    target = generated / "phrasings.yml"
+    if any(texts for f in files for texts in f.by_intent.values()):
+        target.write_text(training_yaml(files), encoding="utf-8")
+    else:
+        target.unlink(missing_ok=True)
     command = [
         sys.executable, "-m", "rasa", "train",
         "--config", str(REPO_ROOT / "config.yml"),
         "--domain", str(REPO_ROOT / "domain.yml"),
-        "--data", str(NLU_DATA_DIR),
+        "--data", str(NLU_DATA_DIR), str(generated),
         "--out", str(MODELS_DIR),
         "--fixed-model-name", DEFAULT_MODEL.name.removesuffix(".tar.gz"),
     ]
-    if args.force:
+    if force:
         command.append("--force")
+    return command
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    """Train with Rasa into models/current.tar.gz, staff phrasings included."""
+    from bot.content.check import check_phrasings
+    from bot.server import child_env
+
+    content = _load(settings.content_dir)
+    if content is None:
+        return 1
+    problems = check_phrasings(settings.content_dir, content.languages)
+    if problems:
+        for finding in problems:
+            print(f"migrant-bot: {finding}", file=sys.stderr)
+        print("migrant-bot: fix the phrasings above before training", file=sys.stderr)
+        return 1
+    command = train_command(settings.content_dir, REPO_ROOT / "var" / "training",
+                            force=args.force)
     return subprocess.call(command, cwd=REPO_ROOT, env=child_env())
 
 

@@ -40,7 +40,10 @@ from bot.content.model import (
     Provenance,
     load_content,
 )
+from bot.content.phrasings import load_phrasings, normalise, phrasing_problems
 from bot.content.render import fact_values, placeholders
+from bot.nlu.examples import read_examples
+from bot.paths import NLU_DATA_DIR
 from bot.text import arabic_variants, tokens
 
 
@@ -74,9 +77,23 @@ def check_content(
                      else directory_max_age_days)
     findings = list(_check(content, max_age_days, today))
     findings += check_directory(content, today=today, max_age_days=directory_age)
+    findings += check_phrasings(Path(root), content.languages)
     if strict:
         findings = [Finding("error", f.where, f.message) for f in findings]
     return findings
+
+
+def check_phrasings(root: Path, languages: tuple[str, ...],
+                    training_dir: Path = NLU_DATA_DIR) -> list[Finding]:
+    """Return an error for each staff phrasing that must not be trained on (`phrasings`)."""
+    try:
+        files = load_phrasings(root)
+    except ContentError as error:
+        return [Finding("error", "phrasings/", str(error))]
+    trained = {normalise(text) for path in sorted(training_dir.rglob("*.yml"))
+               for text, _ in read_examples(path)}
+    return [Finding("error", where, problem)
+            for where, problem in phrasing_problems(files, languages, trained)]
 
 
 def _check(content: Content, max_age_days: int, today: dt.date) -> Iterator[Finding]:
