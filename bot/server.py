@@ -81,6 +81,8 @@ def endpoints_config(settings: Settings, action_port: int | None) -> dict[str, o
         }
     else:
         config["tracker_store"] = {"type": "bot.tracker_store.ForgetfulInMemoryTrackerStore"}
+    if not action_port:
+        config["tracker_store"]["inprocess_actions"] = True  # type: ignore[index]
     return config
 
 

@@ -34,8 +34,20 @@ def forget_before_restart(tracker: DialogueStateTracker) -> DialogueStateTracker
     )
 
 
+def _warm_up_actions(kwargs: dict[str, Any]) -> None:
+    # `serve` sets this in the store's endpoint config when the actions run in this process.
+    if kwargs.pop("inprocess_actions", False):
+        from bot import inprocess_actions
+
+        inprocess_actions.warm_up()
+
+
 class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
     """Rasa's in-memory store, forgetting history before a restart."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        _warm_up_actions(kwargs)
+        super().__init__(*args, **kwargs)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Save the tracker without what came before its last restart."""
@@ -44,6 +56,10 @@ class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
 
 class ForgetfulRedisTrackerStore(RedisTrackerStore):
     """Rasa's Redis store (with `record_exp`), forgetting history before a restart."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        _warm_up_actions(kwargs)
+        super().__init__(*args, **kwargs)
 
     async def save(self, tracker: DialogueStateTracker, timeout: Any = None) -> None:
         """Save the tracker without what came before its last restart."""

@@ -35,7 +35,8 @@ def test_a_malformed_variable_is_named_without_its_value(env: dict[str, str], na
 
 def test_conversations_stay_in_memory_by_default_and_expire_in_redis() -> None:
     memory = endpoints_config(Settings.from_env({}), None)
-    assert memory["tracker_store"] == {"type": "bot.tracker_store.ForgetfulInMemoryTrackerStore"}
+    assert memory["tracker_store"] == {"type": "bot.tracker_store.ForgetfulInMemoryTrackerStore",
+                                       "inprocess_actions": True}
     assert memory["action_endpoint"] == {"url": "inprocess://bot.actions"}
     separate = endpoints_config(Settings.from_env({}), 5055)["action_endpoint"]
     assert separate == {"url": "http://127.0.0.1:5055/webhook"}
@@ -43,6 +44,7 @@ def test_conversations_stay_in_memory_by_default_and_expire_in_redis() -> None:
         Settings.from_env({"REDIS_URL": "redis://cache:6380/2", "TRACKER_RECORD_EXP": "900"}),
         5056)["tracker_store"]
     assert redis["type"] == "bot.tracker_store.ForgetfulRedisTrackerStore"
+    assert "inprocess_actions" not in redis  # the actions run in the action server
     assert (redis["url"], redis["port"], redis["db"], redis["record_exp"]) == ("cache", 6380, 2,
                                                                                900)
 
@@ -75,3 +77,21 @@ async def test_the_in_memory_store_keeps_no_text_after_a_deletion() -> None:
     assert "my secret question" not in store.store["person"]
     await store.save(_tracker([UserUttered("kept until deleted")]))
     assert "kept until deleted" in store.store["person"]
+
+
+def test_loading_the_store_for_in_process_actions_readies_them_before_any_message() -> None:
+    """Rasa loads the tracker store before it serves; the first person then waits for nothing."""
+    from rasa.core.tracker_store import TrackerStore
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot import inprocess_actions
+    from bot.content import cached_content
+
+    inprocess_actions._executor = None
+    cached_content.cache_clear()
+    config = endpoints_config(Settings.from_env({}), None)["tracker_store"]
+    store = TrackerStore.create(EndpointConfig.from_dict(config), Domain.empty())
+    assert inprocess_actions._executor is not None
+    assert "action_answer_topic" in inprocess_actions._executor.actions
+    assert cached_content.cache_info().currsize == 1
+    assert store is not None
