@@ -26,8 +26,8 @@ from bot.content.coverage import (
     city_coverage,
     city_coverage_text,
 )
-from bot.content.directory import DIRECTORY_MAX_AGE_DAYS, Referral, referral
-from bot.content.render import city_name, referral_text
+from bot.content.directory import DIRECTORY_MAX_AGE_DAYS, referral
+from bot.content.render import city_name, referral_page
 from bot.paths import CONTENT_DIR
 
 GOALS = {"en": 3, "fr": 3, "es": 3, "ar": 5}
@@ -84,6 +84,7 @@ def main() -> None:
     print("  " + ", ".join(f"{c} {r}/{n}" for c, (n, r) in per_country.items()))
 
     counts: dict[str, list[int]] = defaultdict(list)
+    shown_counts: dict[str, list[int]] = defaultdict(list)
     encodings: dict[str, set[str]] = defaultdict(set)
     for country in directory.countries:
         cities = (None, *content.countries[country].cities)
@@ -92,23 +93,26 @@ def main() -> None:
                 continue  # no block is shown for it (`has_services`)
             for city in cities:
                 found = referral(directory, country, service, city=city, today=today)
-                shown = Referral(found.entries[:PAGE], found.elsewhere, found.fallback)
                 for language in content.languages:
                     country_place = content.country_name(country, language)
                     place = (city_name(content, country, city, language) if city
                              else country_place)
-                    text = sms.gsm_fold(referral_text(content, shown, language, place,
-                                                      country_place, today,
-                                                      DIRECTORY_MAX_AGE_DAYS))
+                    shown, text = referral_page(content, found, 0, PAGE, language, place,
+                                                country_place, today, DIRECTORY_MAX_AGE_DAYS)
+                    text = sms.gsm_fold(text)
+                    shown_counts[language].append(len(shown.entries))
                     counts[language].append(sms.segments(text))
                     encodings[language].add(sms.encoding(text))
-    print(f"\nSMS segments of the first 'where' block (up to {PAGE} services), as sent:")
-    print("lang  blocks  median  p90  max  goal  encodings")
+    print(f"\nSMS segments of the first 'where' block (up to {PAGE} services, fewer when they "
+          "would pass the budget), as sent:")
+    print("lang  blocks  median  p90  max  goal  services shown (mean)  encodings")
     for language, values in counts.items():
         median = statistics.median(values)
         goal = GOALS.get(language)
         print(f"{language:4}  {len(values):6}  {median:6.1f}  {_percentile(values, 0.9):3}  "
-              f"{max(values):3}  {goal or '-':>4}  {'/'.join(sorted(encodings[language]))}")
+              f"{max(values):3}  {goal or '-':>4}  "
+              f"{statistics.mean(shown_counts[language]):21.2f}  "
+              f"{'/'.join(sorted(encodings[language]))}")
 
 
 if __name__ == "__main__":

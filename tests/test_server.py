@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.content import load_content
+from bot.content.directory import referral
 from bot.paths import CONTENT_DIR
 from tests.conftest import RunningServer
 
@@ -130,17 +131,27 @@ def test_the_server_log_holds_no_message_text(server: RunningServer) -> None:
 
 def test_where_to_go_in_a_city_lists_its_services_and_the_city_is_remembered(
         server: RunningServer) -> None:
+    """The shipped directory, end to end: what it holds for Sfax is read from it, not assumed."""
+    srhr = referral(CONTENT.directory, "Tunisia", "srhr", city="Sfax")
+    assert srhr.reaches_someone
     chat = server.chat()
     replies = chat.say("donde hay condones en sfax")
-    services = next(r for r in replies if r.startswith(msg("directory_title", "es", place="Sfax")))
-    assert "ONFP" in services.splitlines()[1]
-    more_label = msg("directory_more", "es", count="N").split("(")[0]
-    assert replies[-1].splitlines()[1].startswith("1 " + more_label)
-    more = chat.say("1")
-    assert more[0].startswith(msg("directory_title", "es", place="Sfax"))
-    assert more[0].splitlines()[1] not in services
+    first = srhr.entries[0] if srhr.entries else srhr.fallback[0]
+    services = next(r for r in replies if f"- {first.organisation} (" in r)
+    if srhr.elsewhere:
+        assert services.startswith(msg("directory_elsewhere", "es", place="Sfax"))
+    elif srhr.entries:
+        assert services.startswith(msg("directory_title", "es", place="Sfax"))
+    if len(srhr.entries) > 3:
+        more_label = msg("directory_more", "es", count="N").split("(")[0]
+        assert replies[-1].splitlines()[1].startswith("1 " + more_label)
+        more = chat.say("1")
+        assert f"- {srhr.entries[3].organisation} (" in more[0]
+        assert more[0].splitlines()[1] not in services
     # The city stays with the conversation: the next topic lists Sfax first without asking.
     replies = chat.say("necesito hablar con un psicologo")
     assert not any(r.startswith(msg("ask_country", "es")) for r in replies)
     assert not any(r.startswith(msg("directory_ask_city", "es")) for r in replies)
-    assert any("1809" in r for r in replies)
+    mental = referral(CONTENT.directory, "Tunisia", "mental_health", city="Sfax")
+    number = next(n for e in (*mental.entries, *mental.fallback) for n in e.phone)
+    assert any(number in r for r in replies)

@@ -4,7 +4,8 @@
 intents stay the topic intents of intents.md; each topic that has services maps to a service type
 (`TOPIC_SERVICES`), and the city comes from the message or the conversation. When the country has
 services in several cities and the city is not known, the assistant asks for it (numbered, or the
-person writes it). It shows at most `PAGE` services in one SMS-sized block: the city's first, then
+person writes it). It shows at most `PAGE` services in one block, fewer when they would cost more
+SMS segments than `DIRECTORY_SEGMENTS` allows (render.referral_page): the city's first, then
 the lines for the whole country, and another city's only when the city has none, saying so. Only
 services with a phone, WhatsApp, web site or address are shown; when there is none, the answer
 says so and gives national lines with a number. A block holding an entry verified longer ago than
@@ -27,7 +28,7 @@ from bot.content.directory import (
     find_services,
     referral,
 )
-from bot.content.render import city_name, referral_text
+from bot.content.render import city_name, referral_page
 
 PAGE = 3
 MAX_CITY_OPTIONS = 8
@@ -71,8 +72,18 @@ def _referral(turn: Turn, topic: str, city: str | None) -> Referral:
 
 
 def has_services(turn: Turn, topic: str) -> bool:
-    """Return True when the directory has services for `topic` in the person's country."""
-    return bool(_services(turn, topic, None))
+    """Return True when "where" for `topic` can give a way to reach somebody in the country.
+
+    A service listed without any contact does not count, and a country with no service for
+    the topic still answers with its national lines when it has some with a number.
+    """
+    if not _services(turn, topic, None):
+        # A question about papers is answered by the topic itself; only places known to serve
+        # people without papers are worth adding to it, never a national line instead.
+        return topic in TOPIC_SERVICES and topic not in TOPIC_ATTRIBUTES and (
+            turn.content.directory is not None and turn.country is not None
+            and _referral(turn, topic, None).reaches_someone)
+    return _referral(turn, topic, None).reaches_someone
 
 
 def offer_services(turn: Turn, topic: str) -> bool:
@@ -115,23 +126,23 @@ def show_services(turn: Turn, topic: str, city: str | None, offset: int) -> None
     """
     assert turn.country is not None
     found = _referral(turn, topic, city)
-    page = found.entries[offset:offset + PAGE]
     country_place = turn.content.country_name(turn.country, turn.language)
     place = (city_name(turn.content, turn.country, city, turn.language) if city
              else country_place)
     turn.pending_topic = None
     turn.answered.append(topic)
-    if offset and not page:
+    if offset and not found.entries[offset:]:
         turn.say(turn.message("directory_none", place=place))
         offer_next(turn, topic)
         return
-    shown = Referral(page, elsewhere=found.elsewhere and not offset, fallback=found.fallback)
-    turn.say(referral_text(turn.content, shown, turn.language, place, country_place, turn.today,
-                           turn.directory_max_age_days))
-    remaining = len(found.entries) - offset - len(page)
+    shown, text = referral_page(turn.content, found, offset, PAGE, turn.language, place,
+                                country_place, turn.today, turn.directory_max_age_days)
+    turn.say(text)
+    after = offset + len(shown.entries)
+    remaining = len(found.entries) - after
     more: list[tuple[str, str]] = []
     if remaining > 0:
-        more.append((f"dir:{topic}:{city or ''}:{offset + PAGE}",
+        more.append((f"dir:{topic}:{city or ''}:{after}",
                      turn.message("directory_more", count=str(remaining))))
     offer_next(turn, topic, more)
 

@@ -369,10 +369,10 @@ class Referral:
     `entries` are the services to show, each with at least one way to reach it: those of the
     city first, then the lines for the whole country. When the city has none, `elsewhere` is
     True and the answer says so before the lines for the whole country and, only then, the
-    services of other cities. When nothing
-    reachable offers the service, `entries` is empty and `fallback` holds national lines with a
-    number that answer for a related need, so the answer can say plainly that none is known and
-    still give a number.
+    services of other cities. When no entry shown has a phone or WhatsApp number (nothing
+    reachable at all, or only addresses and web sites), `fallback` holds national lines with a
+    number that answer for the same or a related need, so the answer always gives a number when
+    the country has one; with `entries` empty the answer says plainly that none is known first.
     """
 
     entries: tuple[Service, ...]
@@ -423,12 +423,17 @@ def referral(
     found = [e for e in find_services(directory, country, service=service, city=city,
                                       attributes=attributes, today=today,
                                       max_age_days=max_age_days) if is_reachable(e)]
+    elsewhere = False
     if city is not None and city != NATIONAL:
         local = [e for e in found if e.city in (city, NATIONAL)]
         if any(e.city == city for e in local):
-            return Referral(tuple(local))
-        if found:
-            return Referral(tuple(found), elsewhere=True)
-    elif found:
-        return Referral(tuple(found))
-    return Referral((), fallback=tuple(national_lines(directory, country, service)[:2]))
+            found = local
+        else:
+            elsewhere = bool(found)
+    if any(e.phone or e.whatsapp for e in found):
+        return Referral(tuple(found), elsewhere=elsewhere)
+    # Nothing to call: an address or a web site alone is hard to act on from a borrowed phone
+    # in another city, so the national lines with a number come too.
+    lines = [e for e in national_lines(directory, country, service)
+             if e not in found and all(e.attributes.get(name) is True for name in attributes)]
+    return Referral(tuple(found), elsewhere=elsewhere, fallback=tuple(lines[:2]))

@@ -6,6 +6,7 @@ import datetime as dt
 import string
 from dataclasses import dataclass
 
+from bot import sms
 from bot.content.directory import ATTRIBUTES, NATIONAL, Referral, Service
 from bot.content.model import Content
 from bot.text import is_arabic_letter
@@ -148,11 +149,8 @@ def services_text(content: Content, entries: list[Service], language: str, place
     When an entry is flagged, the block ends once with the advice to call first, rather than
     each entry repeating it: the block is sent by SMS too.
     """
-    blocks = [service_entry(content, e, language, today, max_age_days) for e in entries]
-    lines = [content.message("directory_title", language, place=place), *blocks]
-    if any(needs_check(e, today, max_age_days) for e in entries):
-        lines.append(content.message("directory_call_first", language))
-    return "\n".join(lines)
+    return referral_text(content, Referral(tuple(entries)), language, place, place, today,
+                         max_age_days)
 
 
 def referral_text(content: Content, found: Referral, language: str, place: str,
@@ -160,21 +158,53 @@ def referral_text(content: Content, found: Referral, language: str, place: str,
     """Return the answer to "where" for `place`: its services, or plainly that none is known.
 
     With no service in the city itself the block says so before the country's lines; with no
-    reachable service at all it says none is known and gives the national lines with a number
-    (`Referral.fallback`), or, when even those are missing, says that too.
+    reachable service at all it says none is known. Either way, when no service shown has a
+    number, the national lines with one follow (`Referral.fallback`). "Call before you go"
+    closes the block once when any entry in it is unconfirmed or old.
     """
+    lines: list[str] = []
     if found.entries:
-        title_place = country_place if found.elsewhere else place
-        text = services_text(content, list(found.entries), language, title_place, today,
-                             max_age_days)
         if found.elsewhere:
-            text = content.message("directory_elsewhere", language, place=place) + "\n" + text
-        return text
-    lines = [content.message("directory_none_known", language, place=place)]
+            lines.append(content.message("directory_elsewhere", language, place=place))
+        title_place = country_place if found.elsewhere else place
+        lines.append(content.message("directory_title", language, place=title_place))
+        lines += [service_entry(content, e, language, today, max_age_days)
+                  for e in found.entries]
+    else:
+        lines.append(content.message("directory_none_known", language, place=place))
     if found.fallback:
         lines.append(content.message("directory_national_lines", language))
         lines += [service_entry(content, e, language, today, max_age_days)
                   for e in found.fallback]
-        if any(needs_check(e, today, max_age_days) for e in found.fallback):
-            lines.append(content.message("directory_call_first", language))
+    if any(needs_check(e, today, max_age_days) for e in (*found.entries, *found.fallback)):
+        lines.append(content.message("directory_call_first", language))
     return "\n".join(lines)
+
+
+# The most SMS segments one "where" block may cost: three in GSM-7 (English, French, Spanish
+# once folded), five in UCS-2 (Arabic, whose segments hold 67 characters instead of 153). A
+# person on little credit pays for each one; the rest of the list is a "more" away.
+DIRECTORY_SEGMENTS: dict[str, int] = {"GSM-7": 3, "UCS-2": 5}
+
+
+def referral_page(content: Content, found: Referral, offset: int, page_size: int,
+                  language: str, place: str, country_place: str, today: dt.date,
+                  max_age_days: int) -> tuple[Referral, str]:
+    """Return the page of `found` that starts at `offset`, and its text, within the SMS budget.
+
+    At most `page_size` entries, fewer when the block would cost more than
+    `DIRECTORY_SEGMENTS` as sent by SMS (accents GSM-7 lacks folded), never fewer than one.
+    The "elsewhere" sentence and the national lines with a number come on the first page only.
+    """
+    entries = found.entries[offset:offset + page_size]
+    for count in range(len(entries), 0, -1):
+        shown = Referral(entries[:count], elsewhere=found.elsewhere and not offset,
+                         fallback=() if offset else found.fallback)
+        text = referral_text(content, shown, language, place, country_place, today,
+                             max_age_days)
+        folded = sms.gsm_fold(text)
+        if count == 1 or sms.segments(folded) <= DIRECTORY_SEGMENTS[sms.encoding(folded)]:
+            return shown, text
+    shown = Referral((), fallback=() if offset else found.fallback)
+    return shown, referral_text(content, shown, language, place, country_place, today,
+                                max_age_days)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot import sms
 from bot.content import ContentError, load_content
 from bot.content.check import check_content
 from bot.content.coverage import city_coverage, city_coverage_text
@@ -26,7 +27,7 @@ from bot.content.directory import (
     phone_problem,
     referral,
 )
-from bot.content.render import referral_text, service_entry, services_text
+from bot.content.render import referral_page, referral_text, service_entry, services_text
 from bot.paths import CONTENT_DIR, REPO_ROOT
 
 LANGUAGES = ("en", "fr", "ar", "es")
@@ -201,6 +202,60 @@ def test_with_nothing_reachable_the_referral_falls_back_to_national_lines_with_a
     assert not nobody.reaches_someone
 
 
+def test_services_with_an_address_but_no_number_come_with_a_national_line_that_has_one() -> None:
+    directory = _tunisia(
+        _service("clinic", "Sfax", address="Rue 1, Sfax"),
+        _service("site", NATIONAL, web="example.org"),
+        _service("line", NATIONAL, services=("gbv",), phone=("1899",)),
+        _service("papers-line", NATIONAL, services=("gbv",), phone=("1809",),
+                 attributes={"serves_undocumented": True}),
+    )
+    found = referral(directory, "Tunisia", "srhr", city="Sfax", today=TODAY)
+    assert [e.id for e in found.entries] == ["clinic", "site"]
+    assert [e.id for e in found.fallback] == ["line", "papers-line"]
+    # Only lines known to serve people without papers stand in for places that do.
+    papers = referral(directory, "Tunisia", "srhr", city="Sfax", today=TODAY,
+                      attributes=("serves_undocumented",))
+    assert papers.entries == () and [e.id for e in papers.fallback] == ["papers-line"]
+    # One number among the services shown is enough: no national line is added.
+    called = referral(_tunisia(_service("clinic", "Sfax", phone=("+21674000000",)),
+                               _service("line", NATIONAL, services=("gbv",), phone=("1899",))),
+                      "Tunisia", "srhr", city="Sfax", today=TODAY)
+    assert called.fallback == ()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_where_block_stays_within_its_sms_budget_and_the_rest_is_a_more_away(
+        content, language: str) -> None:
+    """Three long entries do not fit three GSM-7 (five UCS-2) segments: fewer are shown."""
+    long_note = dict.fromkeys(LANGUAGES, "A long note about what this service does " * 3)
+    entries = [_service(f"s{i}", "Sfax", phone=(f"+2167400000{i}",), last_verified=None)
+               for i in range(5)]
+    entries = [Service(**{**e.__dict__, "note": long_note}) for e in entries]
+    found = referral(_tunisia(*entries), "Tunisia", "srhr", city="Sfax", today=TODAY)
+    budget = {"GSM-7": 3, "UCS-2": 5}
+    seen: list[str] = []
+    offset = 0
+    while offset < len(found.entries):
+        shown, text = referral_page(content, found, offset, 3, language, "Sfax", "Tunisia",
+                                    TODAY, 730)
+        folded = sms.gsm_fold(text)
+        assert shown.entries and (len(shown.entries) == 1
+                                  or sms.segments(folded) <= budget[sms.encoding(folded)])
+        # Said once per block, the last line.
+        assert text.count(content.message("directory_call_first", language)) == 1
+        seen += [e.id for e in shown.entries]
+        offset += len(shown.entries)
+    assert seen == [e.id for e in found.entries]
+    assert referral_page(content, found, 0, 3, language, "Sfax", "Tunisia", TODAY,
+                         730)[0].entries != found.entries[:3]
+    short = _tunisia(*(_service(f"t{i}", "Sfax", phone=(f"+2167400001{i}",)) for i in range(4)))
+    shown, _ = referral_page(content, referral(short, "Tunisia", "srhr", city="Sfax",
+                                               today=TODAY), 0, 3, language, "Sfax",
+                             "Tunisia", TODAY, 730)
+    assert len(shown.entries) == 3
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_answer_says_plainly_when_no_service_is_known_and_gives_the_national_line(
         content, language: str) -> None:
@@ -227,6 +282,23 @@ def test_the_checker_fails_on_a_where_answer_that_can_reach_nobody(content_copy:
     errors = _errors(content_copy)
     assert any("directory/tunisia.yml" in e and "no national line with a number" in e
                for e in errors), errors
+
+
+@pytest.mark.parametrize("country", COUNTRIES)
+def test_every_city_gets_a_health_service_and_a_protection_contact_with_a_number(
+        content, country: str) -> None:
+    """Asked from any city of places.yml, "where" gives a number for health and for protection.
+
+    In the city itself, or a line for the whole country; failing that, the answer says none is
+    known and gives the national line (`Referral.fallback`), which must then have a number.
+    """
+    for city in content.countries[country].cities:
+        for family in (("primary_care", "srhr"), ("gbv", "child_protection", "trafficking")):
+            numbers = [n for service in family
+                       for found in [referral(content.directory, country, service, city=city,
+                                              today=TODAY)]
+                       for e in (*found.entries, *found.fallback) for n in (*e.phone, *e.whatsapp)]
+            assert numbers, (country, city, family)
 
 
 def test_city_coverage_counts_services_with_a_number_and_verified_per_city(content) -> None:
