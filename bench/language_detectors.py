@@ -2,7 +2,9 @@
 
 Prints accuracy of: langdetect alone, lingua alone (both restricted to the four languages),
 and the project's detector (script, Arabizi markers, shared words, then lingua or langdetect,
-optionally weighed against the words of the training messages).
+optionally weighed against the words of the training messages, and with the character model
+that reads Arabizi from its letters). The real-world Arabizi figures are in
+bench/nlu_realworld.py.
 Arabic script is decided by script in every project variant; the raw detectors see everything.
 
 Usage: .venv/bin/python bench/language_detectors.py
@@ -13,7 +15,14 @@ from __future__ import annotations
 import time
 
 from bot.evaluation import load_examples
-from bot.language import LangdetectDetector, LanguageDetector, LinguaDetector, WordLexicon
+from bot.language import (
+    CharNgramModel,
+    LangdetectDetector,
+    LanguageDetector,
+    LinguaDetector,
+    WordLexicon,
+    is_latin,
+)
 
 
 class _RawLingua:
@@ -57,11 +66,13 @@ def main() -> None:
         "project + lingua": LanguageDetector(LinguaDetector()).detect,
         "project + langdetect + words": LanguageDetector(LangdetectDetector(),
                                                          lexicon=lexicon).detect,
-        "project + lingua + words (used)": LanguageDetector(LinguaDetector(),
-                                                            lexicon=lexicon).detect,
+        "project + lingua + words": LanguageDetector(LinguaDetector(),
+                                                     lexicon=lexicon).detect,
+        "project + lingua + words + letters (used)": LanguageDetector(
+            LinguaDetector(), lexicon=lexicon, chars=CharNgramModel.from_training_data()).detect,
     }
     print(f"{len(examples)} held-out messages; short = 1 to 3 words")
-    print(f"{'detector':32} {'all':>6} {'short':>6} {'latin':>6} {'us/msg':>8}")
+    print(f"{'detector':42} {'all':>6} {'short':>6} {'latin':>6} {'arabizi':>7} {'us/msg':>8}")
     for name, detect in candidates.items():
         started = time.perf_counter()
         got = []
@@ -72,10 +83,11 @@ def main() -> None:
         pairs = list(zip(examples, got, strict=False))
         short = [(e, g) for e, g in pairs if len(e.text.split()) <= 3]
         latin = [(e, g) for e, g in pairs if e.language != "ar"]
+        arabizi = [(e, g) for e, g in pairs if e.language == "ar" and is_latin(e.text)]
         def accuracy(rows):
             return sum(1 for e, g in rows if e.language == g) / len(rows)
-        print(f"{name:32} {accuracy(pairs):6.3f} {accuracy(short):6.3f} {accuracy(latin):6.3f} "
-              f"{per_message:8.0f}")
+        print(f"{name:42} {accuracy(pairs):6.3f} {accuracy(short):6.3f} {accuracy(latin):6.3f} "
+              f"{accuracy(arabizi):7.3f} {per_message:8.0f}")
 
 
 if __name__ == "__main__":

@@ -26,10 +26,12 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.nlu.examples import read_examples
-from bot.paths import NLU_DATA_DIR
+from bot.paths import NLU_DATA_DIR, OFFTOPIC_DIR
 from bot.text import is_arabic_letter, is_ethiopic_letter, tokens
 
 SUPPORTED = ("en", "fr", "ar", "es")
+# The character model's name for Arabic written in Latin letters; it is answered as "ar".
+ARABIZI = "arabizi"
 
 # Tokens that only Arabic written in Latin letters uses (Darija, Egyptian, Levantine, Sudanese,
 # Tunisian, Libyan): a weight of 1. Tokens that also exist in French, Spanish or English: 0.5.
@@ -68,6 +70,13 @@ _MARKERS = {
         una""".split()),
 }
 MARKER_WEIGHT = 0.35
+# The character model's P(Arabizi) from which a message is read as Arabic, and from which that
+# reading may switch the conversation's language (measured in bench/language_detectors.py).
+ARABIZI_CHARS_MIN = 0.5
+ARABIZI_CHARS_DECISIVE = 0.8
+# Below `ARABIZI_CHARS_MIN` but this likely Arabizi: another language read from the same text
+# does not switch the conversation either.
+ARABIZI_CHARS_DOUBT = 0.3
 
 _ORDINALS = frozenset("2nd 3rd 5th 7th 8th 9th 3g 5g mp3 2eme 3eme 5eme 7eme 8eme 9eme".split())
 
@@ -199,6 +208,84 @@ class WordLexicon:
         return {code: weight / total for code, weight in weights.items()}
 
 
+class CharNgramModel:
+    """Character n-grams of Arabic written in Latin letters against English, French and Spanish.
+
+    A word list cannot know every spelling of Darija, Egyptian or Levantine ("ntmchaw", "rah",
+    "9reb", "ezayak", "baddi") and many Arabizi messages carry no digit at all. Letter sequences
+    tell them apart: "kh", "ch" before a consonant, "ou" and doubled vowels mark Arabizi as surely
+    as "th", "qu" or "-tion" mark the other three. A naive Bayes over the 1- to 4-grams of each
+    word (with word boundaries), add-one smoothed, trained on the Latin-script messages of the
+    training data: the four languages' own examples and real everyday chat
+    (`bot/offtopic/<language>/`, Arabizi in `*_arabizi.yml`).
+    """
+
+    ORDERS = (1, 2, 3, 4)
+
+    def __init__(self, counts: dict[str, Counter[str]]) -> None:
+        self._counts = counts
+        self._totals = {code: sum(c.values()) for code, c in counts.items()}
+        self._vocabulary = len(set().union(*counts.values())) if counts else 0
+
+    @classmethod
+    def grams(cls, words: list[str]) -> list[str]:
+        """Return the character n-grams of `words`, each word framed by spaces."""
+        found = []
+        for word in words:
+            framed = f" {word} "
+            for order in cls.ORDERS:
+                found += [framed[i:i + order] for i in range(len(framed) - order + 1)
+                          if framed[i:i + order].strip()]
+        return found
+
+    @classmethod
+    def from_training_data(cls, root: Path = NLU_DATA_DIR,
+                           chat: Path = OFFTOPIC_DIR) -> CharNgramModel:
+        """Count the n-grams of the Latin-script training messages and chat, per language."""
+        sources: dict[str, list[Path]] = {
+            code: [*sorted((root / code).glob("*.yml")), *sorted((chat / code).glob("*.yml"))]
+            for code in ("en", "fr", "es")
+        }
+        sources[ARABIZI] = [*sorted((root / "ar").glob("*.yml")),
+                            *sorted((chat / "ar").glob("*_arabizi.yml"))]
+        counts: dict[str, Counter[str]] = {}
+        for code, paths in sources.items():
+            counter: Counter[str] = Counter()
+            for path in paths:
+                for text, _ in read_examples(path):
+                    if is_latin(text):
+                        counter.update(cls.grams([w for w in tokens(text) if not w.isdigit()]))
+            if counter:
+                counts[code] = counter
+        return cls(counts)
+
+    def probabilities(self, words: list[str]) -> dict[str, float]:
+        """Return P(language | words) over en, fr, es and `ARABIZI`; empty if nothing known.
+
+        The log-likelihood is averaged over a word's n-grams: the n-grams of one word are far
+        from independent, and summing them would make every guess look certain.
+        """
+        grams = self.grams(words)
+        if not self._counts or not grams:
+            return {}
+        scale = len(words) / len(grams)
+        scores = {}
+        for code, counter in self._counts.items():
+            denominator = self._totals[code] + self._vocabulary
+            scores[code] = scale * sum(math.log((counter[g] + 1) / denominator) for g in grams)
+        best = max(scores.values())
+        weights = {code: math.exp(score - best) for code, score in scores.items()}
+        total = sum(weights.values())
+        return {code: weight / total for code, weight in weights.items()}
+
+
+def is_latin(text: str) -> bool:
+    """Return True when most letters of `text` are Latin."""
+    letters = [ch for ch in text if ch.isalpha()]
+    other = sum(1 for ch in letters if is_arabic_letter(ch) or is_ethiopic_letter(ch))
+    return bool(letters) and other / len(letters) <= 0.2
+
+
 def arabizi_score(words: list[str]) -> float:
     """Return the share of tokens that mark Arabic written in Latin letters."""
     if not words:
@@ -222,10 +309,12 @@ class LanguageDetector:
         statistical: StatisticalDetector | None = None,
         decisive_confidence: float = 0.6,
         lexicon: WordLexicon | None = None,
+        chars: CharNgramModel | None = None,
     ) -> None:
         self._statistical = statistical if statistical is not None else LinguaDetector()
         self._decisive_confidence = decisive_confidence
         self._lexicon = lexicon
+        self._chars = chars
 
     def detect(self, text: str) -> Detection:
         """Return the best guess for `text` and whether it is strong enough to act on."""
@@ -248,6 +337,12 @@ class LanguageDetector:
         share = arabizi_score(words)
         if share >= 0.34 or (share >= 0.25 and len(words) >= 4):
             return Detection("ar", min(0.99, 0.5 + share), "arabizi", True)
+        letters_say = self._chars.probabilities(words) if self._chars is not None else {}
+        arabizi = letters_say.get(ARABIZI, 0.0)
+        if arabizi >= ARABIZI_CHARS_MIN:
+            # One word is too little to switch a conversation to Arabic on letters alone.
+            decisive = arabizi >= ARABIZI_CHARS_DECISIVE and (len(words) >= 2 or share > 0)
+            return Detection("ar", round(arabizi, 4), "arabizi_letters", decisive)
 
         # The detector reads the text as written: accents and apostrophes are strong evidence.
         confidences = self._statistical.confidences(_letters_only(text))
@@ -267,8 +362,10 @@ class LanguageDetector:
         total = sum(confidences.values()) or 1.0
         confidences = {code: value / total for code, value in confidences.items()}
         code, confidence = max(confidences.items(), key=lambda item: item[1])
+        # Letters that may well be Arabizi make English, French or Spanish a guess only.
+        doubt = arabizi >= ARABIZI_CHARS_DOUBT
         return Detection(code, round(confidence, 4), "detector",
-                         confidence >= self._decisive_confidence)
+                         confidence >= self._decisive_confidence and not doubt)
 
 
 def _letters_only(text: str) -> str:
@@ -312,6 +409,7 @@ def _base_code(hint: str | None) -> str | None:
 def get_detector(backend: str = "lingua") -> LanguageDetector:
     """Return a shared detector; models load once per process."""
     lexicon = WordLexicon.from_training_data()
+    chars = CharNgramModel.from_training_data()
     if backend == "langdetect":
-        return LanguageDetector(LangdetectDetector(), lexicon=lexicon)
-    return LanguageDetector(LinguaDetector(), lexicon=lexicon)
+        return LanguageDetector(LangdetectDetector(), lexicon=lexicon, chars=chars)
+    return LanguageDetector(LinguaDetector(), lexicon=lexicon, chars=chars)

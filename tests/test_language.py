@@ -74,3 +74,42 @@ def test_an_empty_lexicon_leaves_the_detector_unchanged() -> None:
     from bot.language import WordLexicon
 
     assert WordLexicon({}).probabilities(["hola"]) == {}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ana khayfa mn jouji kaydrbni",  # Darija: "I am afraid of my husband, he beats me"
+        "ezayak ya basha",  # Egyptian: "how are you, boss"
+        "chouf lia chi blassa mzyana",  # Darija: "find me a good place"
+    ],
+)
+def test_arabizi_without_digits_is_read_from_its_letters(detector: LanguageDetector,
+                                                         text: str) -> None:
+    detection = detector.detect(text)
+    assert detection.code == "ar"
+    assert detection.method in ("arabizi", "arabizi_letters")
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("the bus was late again this morning", "en"),
+        ("on se voit demain a la gare", "fr"),
+        ("mañana vamos a la playa con mi hermano", "es"),
+        ("slt cv ? tu fais quoi ce soir", "fr"),
+    ],
+)
+def test_everyday_latin_languages_are_not_taken_for_arabizi(detector: LanguageDetector,
+                                                             text: str, code: str) -> None:
+    assert detector.detect(text).code == code
+
+
+def test_one_word_of_arabizi_letters_does_not_switch_the_conversation() -> None:
+    from bot.language import ARABIZI, CharNgramModel
+
+    model = CharNgramModel.from_training_data()
+    assert max(model.probabilities(["kaydrbni"]), key=model.probabilities(["kaydrbni"]).get) == (
+        ARABIZI)
+    detection = get_detector("lingua").detect("kaydrbni")
+    assert detection.code == "ar" and not detection.decisive
