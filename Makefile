@@ -8,8 +8,8 @@ export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Retrain when the training data, the staff phrasings, the pipeline or its custom components
 # change.
-TRAINING := config.yml domain.yml $(shell find bot/nlu content/phrasings -name '*.yml' 2>/dev/null) \
-	bot/nlu/components.py
+TRAINING := config.yml domain.yml $(shell find bot/nlu bot/offtopic content/phrasings -name '*.yml' 2>/dev/null) \
+	bot/nlu/components.py bot/nlu/domain.py bot/nlu/risk.py
 
 .PHONY: run test lint check train clean
 run: $(MODEL)

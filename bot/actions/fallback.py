@@ -5,7 +5,8 @@ the main menu. A message without words gets the menu. Otherwise the fallback has
 first "Did you mean ...?" with the likeliest topics as numbered choices, then, if the next
 message is not understood either, the menu and a human contact. If the likeliest topic is an
 emergency, the emergency answer goes out at once instead: a wrong guess costs a few lines, a
-missed emergency costs far more.
+missed emergency costs far more, unless the domain gate found no sign of one in the message
+and no word of danger (then the question includes it).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bot.actions.topics import answer_topic
 from bot.actions.turn import Turn
 from bot.content import TOPIC_INTENTS
 from bot.content.render import topic_answer
+from bot.nlu.risk import has_risk_word
 
 MAX_SUGGESTIONS = 3
 MIN_SUGGESTION_CONFIDENCE = 0.05
@@ -92,8 +94,11 @@ class ActionHandleFallback(BaseAction):
             return
         likely = suggestions(turn)
         turn.unanswered = True
-        if likely and likely[0] == "emergency" and _confidence(turn, "emergency") >= (
-                EMERGENCY_OVERRIDE_CONFIDENCE):
+        # The domain gate asks about an emergency it sees no sign of ("allons en ville"); a
+        # message with a word of danger in it gets the emergency answer at once.
+        asked = turn.domain_verdict == "ask" and not has_risk_word(turn.text)
+        if likely and likely[0] == "emergency" and not asked and _confidence(
+                turn, "emergency") >= EMERGENCY_OVERRIDE_CONFIDENCE:
             turn.fallback_count = 0
             answer_topic(turn, "emergency")
         elif turn.fallback_count == 0 and likely:

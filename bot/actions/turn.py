@@ -53,6 +53,8 @@ class Turn:
     #: fallback path (not understood).
     answered: list[str] = field(default_factory=list)
     unanswered: bool = False
+    #: The domain gate's verdict on the message ("keep", "ask", "reject"; None without one).
+    domain_verdict: str | None = None
 
     @classmethod
     def from_tracker(
@@ -102,6 +104,7 @@ class Turn:
             dispatcher=dispatcher,
             intent=intent,
             intent_ranking=list(latest.get("intent_ranking") or []),
+            domain_verdict=(latest.get("domain") or {}).get("verdict"),
             entities=entities,
             text=str(latest.get("text") or ""),
             language=language,

@@ -6,6 +6,9 @@
   entities, from the names in `content/places.yml` and `content/languages.yml`.
 * `LanguageIdentifier`: adds `language`, `language_confidence`, `language_method` and
   `language_decisive` to the parse result (see `bot.language`).
+* `DomainGate`: an out-of-domain score beside DIET (`bot.nlu.domain`): a topic DIET picked for
+  a message with no sign of being about health or protection becomes `out_of_scope`, or, when
+  unsure, and always for a sensitive topic, a numbered question (`nlu_fallback`).
 * `NumberedReplyClassifier`: a message that is only a number ("2", "٢") has no topic of its
   own; it gets the `choice` entity and the `nlu_fallback` intent, and the dialogue resolves it
   against the last numbered question. A message without letters or digits (empty, emoji) is a
@@ -14,6 +17,8 @@
 
 from __future__ import annotations
 
+import pickle
+from pathlib import Path
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -40,6 +45,16 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.content import cached_content
 from bot.content.gazetteer import Gazetteer
 from bot.language import get_detector
+from bot.nlu.domain import (
+    CONVERSATION_INTENTS,
+    OUT_OF_SCOPE,
+    PROTECTION_INTENTS,
+    DomainModel,
+    Verdict,
+)
+from bot.nlu.examples import read_examples
+from bot.nlu.risk import has_risk_word
+from bot.paths import OFFTOPIC_DIR
 from bot.settings import get_settings
 from bot.text import fold, parse_choice_number, token_spans
 
@@ -140,6 +155,126 @@ class LanguageIdentifier(_UntrainedComponent):
             message.set("language_confidence", detection.confidence, add_to_output=True)
             message.set("language_method", detection.method, add_to_output=True)
             message.set("language_decisive", detection.decisive, add_to_output=True)
+        return messages
+
+
+# A protection topic this likely, behind another topic, makes the message a question.
+PROTECTION_DOUBT_CONFIDENCE = 0.15
+# The least confidence of a topic the fallback offers as a numbered choice
+# (bot.actions.fallback.MIN_SUGGESTION_CONFIDENCE): a protection topic offered for a word of
+# danger is given it.
+OFFERED_CONFIDENCE = 0.05
+
+
+def _protection_doubt(text: str, ranking: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Return the protection intent to offer when DIET's first topic is another one.
+
+    That is the likeliest protection intent of the ranking when it reaches
+    `PROTECTION_DOUBT_CONFIDENCE`, or whatever its confidence when the message holds a word of
+    danger ("kaydrbni" read as a question about confidentiality).
+    """
+    top = ranking[0]["name"]
+    if top in PROTECTION_INTENTS or top in CONVERSATION_INTENTS or top == OUT_OF_SCOPE:
+        return None
+    candidate = next((r for r in ranking if r.get("name") in PROTECTION_INTENTS), None)
+    if candidate is None:
+        return None
+    if float(candidate.get("confidence") or 0) >= PROTECTION_DOUBT_CONFIDENCE or (
+            has_risk_word(text)):
+        return candidate
+    return None
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class DomainGate(GraphComponent):
+    """Reject, or ask about, topics DIET gave to messages that are not about the domain.
+
+    Runs after `FallbackClassifier`: it judges DIET's likeliest intent even when that was
+    marked a fallback, so off-topic chat DIET was unsure about is answered as off topic instead
+    of "Did you mean ...?". Adds `domain` (`score`, `verdict`) to the parse result.
+    """
+
+    FILE = "domain_gate.pkl"
+
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+                 model: DomainModel | None = None) -> None:
+        self.config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._model = model
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Return the shares of topic examples asked about and rejected (see bot.nlu.domain).
+
+        `offtopic_dir` (default `bot/offtopic/`) holds the real everyday chat the gate learns as
+        off topic beside the `out_of_scope` examples; DIET never sees it.
+        """
+        return {"ask_share": 0.03, "reject_share": 0.01, "protection_reject_share": 0.002,
+                "offtopic_dir": None}
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> DomainGate:
+        """Create an untrained gate."""
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Learn the domain from the intent examples and the everyday chat, and persist it."""
+        examples = [(m.get(TEXT), m.get(INTENT)) for m in training_data.intent_examples
+                    if m.get(TEXT) and m.get(INTENT)]
+        chat = Path(self.config["offtopic_dir"] or OFFTOPIC_DIR)
+        examples += [(text, OUT_OF_SCOPE) for path in sorted(chat.glob("*/*.yml"))
+                     for text, _ in read_examples(path)]
+        self._model = DomainModel(
+            ask_share=self.config["ask_share"], reject_share=self.config["reject_share"],
+            protection_reject_share=self.config["protection_reject_share"],
+        ).fit([t for t, _ in examples], [i for _, i in examples])
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / self.FILE).write_bytes(pickle.dumps(self._model))
+        return self._resource
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> DomainGate:
+        """Load the trained gate (only ever from a model this project trained)."""
+        with model_storage.read_from(resource) as directory:
+            model = pickle.loads((directory / cls.FILE).read_bytes())
+        return cls(config, model_storage, resource, model)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Judge each message's likeliest intent; see the class docstring."""
+        if self._model is None:
+            return messages
+        for message in messages:
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or []
+                       if r.get("name") != NLU_FALLBACK]
+            text = message.get(TEXT) or ""
+            if not ranking or not text.strip():
+                continue
+            top = ranking[0]["name"]
+            verdict = self._model.verdict(text, top)
+            protection = _protection_doubt(text, ranking)
+            if verdict.action == "keep" and protection is not None:
+                # Protection first: unsure between a protection topic and another, ask with
+                # both as numbered choices rather than answer the other one.
+                # Offered even when DIET gave it little weight (a word of danger decided).
+                verdict = Verdict(verdict.score, "ask")
+                offered = {**protection, "confidence": max(
+                    float(protection.get("confidence") or 0), OFFERED_CONFIDENCE)}
+                ranking = [ranking[0], offered,
+                           *(r for r in ranking[1:] if r is not protection)]
+            message.set("domain", {"score": round(verdict.score, 4),
+                                   "verdict": verdict.action}, add_to_output=True)
+            if verdict.action == "reject":
+                rejected = {"name": OUT_OF_SCOPE, "confidence": round(1 - verdict.score, 4)}
+                others = [r for r in ranking if r["name"] != OUT_OF_SCOPE]
+                message.set(INTENT, rejected, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [rejected, *others], add_to_output=True)
+            elif verdict.action == "ask":
+                fallback = {"name": NLU_FALLBACK, "confidence": round(verdict.score, 4)}
+                message.set(INTENT, fallback, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)
         return messages
 
 

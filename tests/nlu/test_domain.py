@@ -1,0 +1,105 @@
+"""The out-of-domain gate: trained on topics against everyday chat, it keeps, asks or rejects."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from bot.nlu.domain import DomainModel
+from bot.nlu.risk import has_risk_word
+
+TOPICS = {
+    "health_cost": ["is the doctor free", "how much is the hospital", "do i pay for medicine",
+                    "c'est gratuit le medecin", "combien coute l'hopital",
+                    "cuanto cuesta el medico", "el hospital es gratis", "بشحال الطبيب",
+                    "wach tbib fabor", "bkam el doktor"],
+    "gbv": ["my husband beats me", "a man raped me", "il me frappe tous les jours",
+            "on m'a violee", "mi marido me pega", "me violaron", "زوجي يضربني", "tkhassbni",
+            "he forces me to have sex", "violence at home"],
+    "mental_health": ["i cannot sleep, nightmares every night", "i feel sad all the time",
+                      "je suis deprime", "j'ai des cauchemars", "estoy muy triste",
+                      "no puedo dormir", "عندي قلق بزاف", "ta3ban f rasi", "stress and anxiety",
+                      "i need a psychologist"],
+}
+CHAT = ["the bus is late again", "my brother bought a new car", "what time is the match",
+        "la voiture est rouge", "on mange quoi ce soir", "il fait beau aujourd'hui",
+        "el perro es grande", "vamos a la playa", "me gusta el futbol", "فين غادي نتلاقاو",
+        "الجو زوين اليوم", "chkoun rbe7 lmatch", "ghadi nmchi l7anout", "nice shoes bro",
+        "the cake is in the oven", "j'adore cette chanson", "la casa es azul",
+        "el tren sale a las ocho", "kifach dayr m3a lkhedma jdida", "سافرت البارح لطنجة"]
+
+
+@pytest.fixture(scope="module")
+def model() -> DomainModel:
+    texts = [t for examples in TOPICS.values() for t in examples] + CHAT
+    intents = [i for i, examples in TOPICS.items() for _ in examples] + ["out_of_scope"] * len(
+        CHAT)
+    # Conversation intents are left out of the domain: greeting is neither topic nor chat.
+    return DomainModel(ask_share=0.2, reject_share=0.1, protection_reject_share=0.05).fit(
+        [*texts, "hello", "hi there"], [*intents, "greet", "greet"])
+
+
+def test_thresholds_come_from_the_training_data_and_are_ordered(model: DomainModel) -> None:
+    assert 0 < model.protection_threshold <= model.reject_threshold <= model.threshold < 1
+
+
+def test_a_topic_in_known_words_is_kept_and_chat_is_rejected(model: DomainModel) -> None:
+    assert model.verdict("is the hospital free", "health_cost").action == "keep"
+    assert model.verdict("la playa es grande", "health_cost").action == "reject"
+    assert model.verdict("la playa es grande", "health_cost").score < model.reject_threshold
+
+
+def test_conversation_intents_and_out_of_scope_are_never_touched(model: DomainModel) -> None:
+    assert model.verdict("la playa es grande", "greet").action == "keep"
+    assert model.verdict("la playa es grande", "out_of_scope").action == "keep"
+
+
+def test_a_word_of_danger_is_asked_about_never_rejected(model: DomainModel) -> None:
+    strict = pickle.loads(pickle.dumps(model))
+    strict.protection_threshold = strict.reject_threshold = strict.threshold = 1.0
+    assert strict.verdict("la playa es grande", "health_cost").action == "reject"
+    assert strict.verdict("la playa es grande, me muero", "health_cost").action == "ask"
+    assert strict.verdict("sometimes i think it is better to die", "gbv").action == "ask"
+    assert has_risk_word("ana khayfa, kaydrbni") and has_risk_word("يضربني زوجي")
+    assert not has_risk_word("merci mon dieu, la voiture est rouge")
+
+
+def test_a_sensitive_topic_is_asked_about_down_to_a_lower_score(model: DomainModel) -> None:
+    text = "la playa es grande"
+    score = float(model.scores([text])[0])
+    between = pickle.loads(pickle.dumps(model))
+    between.protection_threshold = score / 2
+    between.reject_threshold = between.threshold = min(1.0, score * 2 + 0.01)
+    # Below the general floor but above the protection one: a cost question is rejected, a
+    # question about violence or distress is asked about.
+    assert between.verdict(text, "health_cost").action == "reject"
+    assert between.verdict(text, "gbv").action == "ask"
+    assert between.verdict(text, "mental_health").action == "ask"
+    between.protection_threshold = min(1.0, score * 2)
+    assert between.verdict(text, "gbv").action == "reject"
+
+
+def test_the_trained_gate_survives_pickling(model: DomainModel) -> None:
+    again = pickle.loads(pickle.dumps(model))
+    assert again.verdict("el perro es grande", "gbv") == model.verdict("el perro es grande",
+                                                                       "gbv")
+
+
+def test_a_protection_topic_behind_another_makes_the_message_a_question() -> None:
+    from bot.actions.fallback import MIN_SUGGESTION_CONFIDENCE
+    from bot.nlu.components import OFFERED_CONFIDENCE, _protection_doubt
+
+    unsure = [{"name": "health_confidentiality", "confidence": 0.6},
+              {"name": "gbv", "confidence": 0.3}]
+    assert _protection_doubt("ana khayfa mn rajli", unsure)["name"] == "gbv"
+    faint = [{"name": "health_cost", "confidence": 0.9}, {"name": "hiv_sti", "confidence": 0.05},
+             {"name": "gbv", "confidence": 0.02}]
+    assert _protection_doubt("how much is the hospital", faint) is None
+    # A word of danger: the protection topic is offered whatever DIET gave it.
+    assert _protection_doubt("how much is it, he beat me", faint)["name"] == "gbv"
+    assert _protection_doubt("he beat me", [{"name": "gbv", "confidence": 0.9}]) is None
+    assert _protection_doubt("he beat me", [{"name": "greet", "confidence": 0.9},
+                                            {"name": "gbv", "confidence": 0.1}]) is None
+    # What the gate offers, the fallback shows.
+    assert OFFERED_CONFIDENCE >= MIN_SUGGESTION_CONFIDENCE
