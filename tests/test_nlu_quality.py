@@ -44,3 +44,89 @@ def test_intent_macro_f1_per_language(scores: dict[str, LanguageScores], languag
 def test_language_accuracy(scores: dict[str, LanguageScores], language: str) -> None:
     assert scores[language].language_accuracy >= LANGUAGE_ACCURACY_FLOOR
     assert scores[language].short_language_accuracy >= SHORT_LANGUAGE_ACCURACY_FLOOR
+
+
+# Everyday chat written for this test (the real-world sets are measured by bench/nlu_realworld.py
+# and floored below): none of it may be answered as a health or protection topic.
+EVERYDAY = [
+    "the bus was late again this morning",
+    "my cousin is getting married next month",
+    "on se retrouve au cafe apres le match",
+    "j'ai perdu mes cles quelque part",
+    "mi hermano compro una moto nueva",
+    "hoy hace mucho calor en la ciudad",
+    "غدا نمشيو للسوق نشريو الخضرة",
+    "الفريق ديالنا ربح الماتش البارح",
+    "ghadi nchri jdid telephone mn lmarche",
+    "el match emberi7 kan gamed gedan",
+]
+NOT_A_TOPIC = {"out_of_scope", "nlu_fallback", "greet", "goodbye", "thank", "affirm", "deny",
+               "help", "bot_challenge", "choose_language", "choose_country"}
+
+
+@pytest.fixture(scope="module")
+def agent(model: Path):
+    return load_agent(model)
+
+
+@pytest.mark.parametrize("text", EVERYDAY)
+def test_everyday_chat_is_never_answered_as_a_topic(agent, text: str) -> None:
+    parsed = parse_all(agent, [text])[0]
+    assert parsed["intent"]["name"] in NOT_A_TOPIC, (parsed["intent"], parsed.get("domain"))
+
+
+@pytest.mark.parametrize("text, topic", [
+    ("sometimes i think it is better to die than to live like this", "mental_health"),
+    ("mon mari me frappe quand il rentre", "gbv"),
+    ("ana khayfa mn rajli kaydrbni", "gbv"),
+    ("عيطو للإسعاف واحد طاح ما كيتحركش", "emergency"),
+])
+def test_a_message_of_danger_always_reaches_its_topic(agent, text: str, topic: str) -> None:
+    """Answered as the topic, or asked about with the topic among the numbered choices."""
+    parsed = parse_all(agent, [text])[0]
+    intent = parsed["intent"]["name"]
+    if intent != "nlu_fallback":
+        assert intent == topic, (intent, parsed.get("domain"))
+    else:
+        offered = [r["name"] for r in parsed["intent_ranking"] if r["name"] != "nlu_fallback"][:3]
+        assert topic in offered, offered
+
+
+# Floors on the real-world sets (tests/data/realworld/: sources never trained on), a little
+# under what the shipped model measures (bench/nlu_realworld.py). They guard against a change
+# that makes the assistant worse on real messages; the issue's goals are higher (README).
+REALWORLD_FALSE_TOPIC_CEILING = {("dialect_chat", "ar"): 0.20, ("arabizi", "ar"): 0.18,
+                                 ("offtopic", "en"): 0.30, ("offtopic", "fr"): 0.28,
+                                 ("offtopic", "es"): 0.20}
+REALWORLD_LANGUAGE_FLOOR = {("arabizi", "ar"): 0.92, ("dialect_chat", "ar"): 0.98,
+                            ("offtopic", "en"): 0.97, ("offtopic", "fr"): 0.93,
+                            ("offtopic", "es"): 0.95}
+
+
+@pytest.fixture(scope="module")
+def realworld(agent) -> dict[tuple[str, str], object]:
+    from bench.nlu_realworld import load_realworld, score
+
+    messages, _ = load_realworld()
+    parsed = parse_all(agent, [m.text for m in messages])
+    return {(s.kind, s.language): s for s in score(messages, parsed)}
+
+
+@pytest.mark.parametrize("group", sorted(REALWORLD_FALSE_TOPIC_CEILING))
+def test_real_everyday_chat_is_rarely_taken_for_a_topic(realworld, group) -> None:
+    scores = realworld[group]
+    assert scores.false_topic / scores.out_of_scope <= REALWORLD_FALSE_TOPIC_CEILING[group]
+
+
+@pytest.mark.parametrize("group", sorted(REALWORLD_LANGUAGE_FLOOR))
+def test_real_messages_are_answered_in_their_language(realworld, group) -> None:
+    assert realworld[group].language_accuracy >= REALWORLD_LANGUAGE_FLOOR[group]
+
+
+REALWORLD_HELPPAGE_F1_FLOOR = {"en": 0.59, "fr": 0.36, "ar": 0.38, "es": 0.44}
+
+
+@pytest.mark.parametrize("language", sorted(REALWORLD_HELPPAGE_F1_FLOOR))
+def test_real_help_page_questions_are_understood(realworld, language: str) -> None:
+    assert realworld[("helppage", language)].intent_macro_f1 >= (
+        REALWORLD_HELPPAGE_F1_FLOOR[language])
