@@ -95,10 +95,10 @@ def test_a_message_of_danger_always_reaches_its_topic(agent, text: str, topic: s
 # Floors on the real-world sets (tests/data/realworld/: sources never trained on), a little
 # under what the shipped model measures (bench/nlu_realworld.py). They guard against a change
 # that makes the assistant worse on real messages; the goals are higher (README).
-REALWORLD_FALSE_TOPIC_CEILING = {("dialect_chat", "ar"): 0.20, ("arabizi", "ar"): 0.18,
-                                 ("offtopic", "en"): 0.30, ("offtopic", "fr"): 0.28,
-                                 ("offtopic", "es"): 0.20}
-REALWORLD_LANGUAGE_FLOOR = {("arabizi", "ar"): 0.92, ("dialect_chat", "ar"): 0.98,
+REALWORLD_FALSE_TOPIC_CEILING = {("dialect_chat", "ar"): 0.20, ("arabizi", "ar"): 0.15,
+                                 ("offtopic", "en"): 0.22, ("offtopic", "fr"): 0.16,
+                                 ("offtopic", "es"): 0.13}
+REALWORLD_LANGUAGE_FLOOR = {("arabizi", "ar"): 0.95, ("dialect_chat", "ar"): 0.98,
                             ("offtopic", "en"): 0.97, ("offtopic", "fr"): 0.93,
                             ("offtopic", "es"): 0.95}
 
