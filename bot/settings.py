@@ -123,8 +123,7 @@ class Settings:
     broadcast_rates: dict[str, float] = field(default_factory=lambda: dict(BROADCAST_RATES))
     broadcast_in_flight: int = 16
     broadcast_stale_seconds: int = 30
-    #: Rasa processes `serve` runs behind its router (bot/router.py); sending limits are
-    #: shared between them.
+    #: Rasa processes `serve` runs (Sanic workers on one port; more than one needs Redis).
     serve_workers: int = 1
     #: Replies per second: Telegram's per-bot limit, and each Twilio sender's pace.
     telegram_send_rate: float = 30.0

@@ -6,7 +6,8 @@ The session server has every channel on: Telegram and Twilio point at local fake
 The database, the analytics spool and the installation key of everything the tests run (this
 process and the servers it starts) live in a temporary folder, never in the repository's var/.
 `postgres` is a throwaway PostgreSQL server (tests/postgres.py) for the tests that run on both
-databases; without one they skip, saying why.
+databases, `redis_server` a throwaway Redis (tests/redis_server.py); without them those tests
+skip, saying why.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from bot.server import free_port
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.twilio import FakeTwilio
 from tests.postgres import PostgresUnavailable, ThrowawayPostgres
+from tests.redis_server import RedisUnavailable, ThrowawayRedis
 
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 _STATE = Path(tempfile.mkdtemp(prefix="migrant-bot-tests-"))
@@ -189,6 +191,18 @@ def postgres() -> Iterator[ThrowawayPostgres]:
         server.start()
     except PostgresUnavailable as error:
         pytest.skip(f"no PostgreSQL server: {error}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[ThrowawayRedis]:
+    """A Redis server for the session, or a skip that says why there is none."""
+    server = ThrowawayRedis()
+    try:
+        server.start()
+    except RedisUnavailable as error:
+        pytest.skip(f"no Redis server: {error}")
     yield server
     server.stop()
 

@@ -27,13 +27,14 @@ from collections import OrderedDict, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import shared
 from bot.broadcasts.store import OutboxStore
 from bot.inbox import MAX_ATTEMPTS, Inbox, LeaseLost, Taken
 from bot.optouts import OptOutStore
@@ -255,7 +256,11 @@ class ChannelStats:
 
 
 class RateLimiter:
-    """A token bucket: at most `rate` sends a second on average, bursts of `burst`."""
+    """A token bucket: at most `rate` sends a second on average, bursts of `burst`.
+
+    In this process's memory; with `REDIS_URL` the channels use `bot.shared.RedisRateLimiter`,
+    one bucket for every process and machine.
+    """
 
     def __init__(self, rate: float, burst: int | None = None) -> None:
         self.rate = rate
@@ -283,6 +288,22 @@ class RateLimiter:
                     self._tokens -= tokens
                     return
                 await asyncio.sleep((need - self._tokens) / self.rate)
+
+
+class Limiter(Protocol):
+    """What a sender needs of a rate limit (`RateLimiter`, `bot.shared.RedisRateLimiter`)."""
+
+    async def acquire(self, tokens: float = 1.0) -> None:
+        """Wait until `tokens` may be spent."""
+
+
+#: Makes the limit named `name` (a vendor, a sender) at `rate` a second.
+LimiterFactory = Callable[[str, float], Limiter]
+
+
+def local_limiter(name: str, rate: float) -> Limiter:
+    """Return a limit kept in this process."""
+    return RateLimiter(rate)
 
 
 class TemporaryFailure(Exception):
@@ -403,6 +424,8 @@ class MessagingInput(InputChannel):
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
+        self._redis: Any = None
+        self._pending: Any = None
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> MessagingInput:
@@ -423,6 +446,48 @@ class MessagingInput(InputChannel):
             self._subscriptions = SubscriptionStore(self.optouts.engine,
                                                     self.settings.subscriber_key)
         return self._subscriptions
+
+    @property
+    def redis(self) -> Any:
+        """Return the Redis client shared state lives in (None without REDIS_URL).
+
+        Made on first use, inside the server's event loop.
+        """
+        if self._redis is None and self.settings.redis_url:
+            self._redis = shared.connect(self.settings.redis_url)
+        return self._redis
+
+    def send_rate(self, rate: float) -> float:
+        """Return this process's share of a send limit.
+
+        With Redis the limit is one bucket every process draws from; without it each of the
+        `SERVE_WORKERS` processes keeps its own bucket at its share.
+        """
+        return rate if self.settings.redis_url else rate / self.settings.serve_workers
+
+    def make_limiter(self, name: str, rate: float) -> Limiter:
+        """Return the send limit `name` at `rate`, shared through Redis when configured."""
+        if self.settings.redis_url and rate != float("inf"):
+            return shared.RedisRateLimiter(self.redis, name, rate)
+        return RateLimiter(rate)
+
+    @property
+    def pending(self) -> Any:
+        """Return where the rest of a cut answer waits for MORE (Redis or this process)."""
+        if self._pending is None:
+            if self.settings.redis_url:
+                assert self.settings.pseudonym_key is not None
+                self._pending = shared.RedisPendingMore(self.redis,
+                                                        self.settings.pseudonym_key)
+            else:
+                self._pending = PendingMore()
+        return self._pending
+
+    async def close_shared(self) -> None:
+        """Close the Redis connections."""
+        if self._redis is not None:
+            await self._redis.close()
+            self._redis = None
 
     @property
     def inbox(self) -> Inbox:
@@ -637,3 +702,4 @@ class MessagingInput(InputChannel):
         async def drain(*_: Any) -> None:
             await self.stop_worker()
             await close()
+            await self.close_shared()

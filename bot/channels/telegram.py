@@ -46,15 +46,17 @@ from bot.channels.aiohttp_request import AiohttpRequest
 from bot.channels.base import (
     CLEAR_CHAT,
     ChannelStats,
+    Limiter,
+    LimiterFactory,
     MessagingInput,
     PermanentFailure,
-    RateLimiter,
     Reply,
     RetryPolicy,
     TemporaryFailure,
     Unreachable,
     combine,
     command,
+    local_limiter,
     phrase,
     run_turn,
     with_retries,
@@ -64,6 +66,7 @@ from bot.inbox import Taken
 from bot.optouts import OptOutStore
 from bot.pseudonym import pseudonym
 from bot.settings import SUPPORTED_LANGUAGES, Settings, TelegramSettings
+from bot.shared import RedisChatHistory
 from bot.sms import split
 from bot.text import neutralize_command_prefix
 
@@ -198,6 +201,7 @@ class TelegramSender:
         *,
         rate: float = 30.0,
         policy: RetryPolicy | None = None,
+        limiter: LimiterFactory = local_limiter,
     ) -> None:
         self.bot = Bot(
             settings.token,
@@ -208,12 +212,13 @@ class TelegramSender:
         self.stats = stats
         self.policy = policy or RetryPolicy()
         self._rate = rate
-        self._limiter: RateLimiter | None = None
+        self._make_limiter = limiter
+        self._limiter: Limiter | None = None
         self._ready = False
 
     async def _call(self, method: Callable[[], Awaitable[Any]]) -> Any:
         if self._limiter is None:
-            self._limiter = RateLimiter(self._rate)
+            self._limiter = self._make_limiter("telegram", self._rate)
         if not self._ready:
             try:
                 await self.bot.initialize()
@@ -326,13 +331,21 @@ class TelegramInput(MessagingInput):
         # The bot's limit (30 messages/s) is shared by the Rasa processes `serve --workers` runs.
         self.sender = sender or TelegramSender(
             settings.telegram, self.stats,
-            rate=settings.telegram_send_rate / settings.serve_workers)
-        self.history = ChatHistory()
+            rate=self.send_rate(settings.telegram_send_rate), limiter=self.make_limiter)
+        self._history: Any = None
 
     @classmethod
     def name(cls) -> str:
         """Serve at /webhooks/telegram/."""
         return "telegram"
+
+    @property
+    def history(self) -> Any:
+        """Return the chats' message ids for /clear (Redis or this process)."""
+        if self._history is None:
+            self._history = (RedisChatHistory(self.redis) if self.settings.redis_url
+                             else ChatHistory())
+        return self._history
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]

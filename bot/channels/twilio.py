@@ -45,16 +45,17 @@ from twilio.rest import Client
 from bot.channels.base import (
     MORE_HINT,
     ChannelStats,
+    Limiter,
+    LimiterFactory,
     MessagingInput,
-    PendingMore,
     PermanentFailure,
-    RateLimiter,
     Reply,
     RetryPolicy,
     TemporaryFailure,
     Unreachable,
     command,
     is_more,
+    local_limiter,
     phrase,
     run_turn,
     with_retries,
@@ -199,12 +200,14 @@ class TwilioSender:
         *,
         rate: float = 10.0,
         policy: RetryPolicy | None = None,
+        limiter: LimiterFactory = local_limiter,
     ) -> None:
         self.settings = settings
         self.stats = stats
         self.policy = policy or RetryPolicy()
         self._rate = rate
-        self._limiters: dict[str, RateLimiter] = {}
+        self._make_limiter = limiter
+        self._limiters: dict[str, Limiter] = {}
         self._client: Client | None = None
 
     @property
@@ -233,7 +236,9 @@ class TwilioSender:
         `sender` is a number or a Messaging Service. `weight` is what the send costs against
         the sender's rate (an SMS's segments count against its MPS).
         """
-        limiter = self._limiters.setdefault(sender, RateLimiter(self._rate))
+        if sender not in self._limiters:
+            self._limiters[sender] = self._make_limiter(f"twilio:{sender}", self._rate)
+        limiter = self._limiters[sender]
         params: dict[str, Any] = {"to": to}
         if content_sid:
             params["content_sid"] = content_sid
@@ -306,8 +311,8 @@ class TwilioInput(MessagingInput):
         self.twilio = settings.twilio
         self.validator = RequestValidator(settings.twilio.auth_token)
         self.sender = sender or TwilioSender(
-            settings.twilio, self.stats, rate=settings.twilio_send_rate / settings.serve_workers)
-        self.pending = PendingMore()
+            settings.twilio, self.stats, rate=self.send_rate(settings.twilio_send_rate),
+            limiter=self.make_limiter)
         self._reports: Any = None
 
     @classmethod
