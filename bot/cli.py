@@ -201,7 +201,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if not _require_model(args.model):
         return 1
-    upkeep = _prepare_database(settings)
     if args.workers is not None and not 1 <= args.workers <= 32:
         print("migrant-bot: --workers must be between 1 and 32", file=sys.stderr)
         return 2
@@ -210,6 +209,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
               "Rasa's locks and the channels' state through Redis (see Deployment in the "
               "README)", file=sys.stderr)
         return 2
+    upkeep = _prepare_database(settings)
     server = Server(settings, args.model, port=args.port, action_port=args.action_port,
                     host=args.host, workers=args.workers)
     server.start()

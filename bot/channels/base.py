@@ -413,8 +413,10 @@ class MessagingInput(InputChannel):
         #: Unfinished inbox rows of this channel past which webhooks push back (a minute of
         #: work at about 30 turns a second).
         self.inbox_limit = 2000
-        #: Turns this process runs at once.
-        self.concurrency = 64
+        #: Rows this process holds at once. Rasa runs one turn at a time on the process's core,
+        #: so more would only hoard rows other processes could answer sooner, and make a
+        #: clean stop wait longer.
+        self.concurrency = 16
         #: How often the worker looks for rows it was not told about (other processes' rows
         #: it may take now, leases run out).
         self.poll_seconds = 0.5
@@ -520,18 +522,24 @@ class MessagingInput(InputChannel):
             self._wake.set()
 
     def start_worker(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        """Start taking rows from the inbox (at server start; again if it stopped)."""
+        """Start taking rows from the inbox (at server start, or at the first webhook of a
+        server that does not run start listeners); never again once stopping."""
+        if self._stopping:
+            return  # a webhook during a clean stop is stored; another process answers it
         if self._worker is None or self._worker.done():
-            self._stopping = False
             self._wake = asyncio.Event()
             self._worker = asyncio.get_running_loop().create_task(self._work(on_new_message))
 
-    async def stop_worker(self, timeout: float = 10.0) -> None:
-        """Stop taking rows, let running turns finish, and give back those that could not."""
+    async def stop_worker(self, timeout: float = 8.0) -> None:
+        """Stop taking rows, let running turns finish, and give back those that could not.
+
+        Within `serve`'s 15-second grace: the worker loop ends at its next wake-up, turns get
+        `timeout` seconds.
+        """
         self._stopping = True
         self.wake()
         if self._worker is not None:
-            await asyncio.wait([self._worker], timeout=5)
+            await asyncio.wait([self._worker], timeout=2)
         holding = list(self._running)
         await self.background.drain(timeout)
         if holding and self._inbox is not None:

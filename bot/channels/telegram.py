@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
@@ -241,7 +242,7 @@ class TelegramSender:
             except BadRequest as error:
                 raise PermanentFailure(f"bad request: {type(error).__name__}") from None
             except TelegramError as error:  # NetworkError, TimedOut, 5xx
-                raise TemporaryFailure(type(error).__name__) from None
+                raise TemporaryFailure(_kind(error)) from None
 
         return await with_retries(attempt, self.policy, self.stats)
 
@@ -281,6 +282,13 @@ class TelegramSender:
         """Close the HTTP connections."""
         if self._ready:
             await self.bot.shutdown()
+
+
+def _kind(error: TelegramError) -> str:
+    """Return the error's class, and the transport's for a network error (never its text,
+    which may hold the URL and so the token)."""
+    cause = re.match(r"aiohttp\.(\w+)", str(error))
+    return f"{type(error).__name__} ({cause.group(1)})" if cause else type(error).__name__
 
 
 def _seconds(value: int | float | timedelta) -> float:

@@ -13,48 +13,21 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import random
 import signal
-import subprocess
 import threading
 import time
 import urllib.request
 from pathlib import Path
 
-from bot.paths import REPO_ROOT
 from bot.server import free_port
-from tests.conftest import MIGRANT_BOT, RunningServer, channel_env
+from tests.conftest import RunningServer, channel_env, kill_server, start_server
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.twilio import FakeTwilio
 
 CHATS = 16
 PER_CHAT = 6
 _ids = itertools.count(random.randrange(10**6, 10**7))
-
-
-def start(log: Path, env: dict[str, str], port: int) -> RunningServer:
-    """Start `serve` in a session of its own, so that killing the group kills everything."""
-    process = subprocess.Popen([*MIGRANT_BOT, "serve", "--port", str(port)],
-                               stdout=log.open("ab"), stderr=subprocess.STDOUT, cwd=REPO_ROOT,
-                               env={**os.environ, **env}, start_new_session=True)
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if log.read_text(errors="replace").count("serving on") >= 1 and _up(port):
-            return RunningServer(process, f"http://127.0.0.1:{port}", log)
-        assert process.poll() is None, log.read_text(errors="replace")[-3000:]
-        time.sleep(0.5)
-    os.killpg(process.pid, signal.SIGKILL)
-    raise AssertionError("serve did not start")
-
-
-def _up(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/webhooks/telegram/",
-                                    timeout=2) as reply:
-            return reply.status == 200
-    except OSError:
-        return False
 
 
 def health(server: RunningServer) -> dict[str, int]:
@@ -77,7 +50,7 @@ def test_sigkill_mid_flood_loses_no_accepted_message_and_answers_none_twice(
            "INBOX_LEASE_SECONDS": "3", "TELEGRAM_SEND_RATE": "0"}
     port = free_port()
     log = tmp_path / "serve.log"
-    first = start(log, env, port)
+    first = start_server(log, env, port=port, own_session=True)
     chats = [random.randrange(10**8, 10**9) for _ in range(CHATS)]
     accepted: dict[int, int] = dict.fromkeys(chats, 0)
     refused = 0
@@ -111,14 +84,13 @@ def test_sigkill_mid_flood_loses_no_accepted_message_and_answers_none_twice(
     # Kill once a third of the flood was accepted, with turns and sends under way.
     assert fake_telegram.wait_for(lambda fake: len(fake.sent_messages()) >= CHATS * PER_CHAT // 3,
                                   60)
-    os.killpg(first.process.pid, signal.SIGKILL)
+    kill_server(first)
     killed.set()
-    first.process.wait()
     for thread in threads:
         thread.join()
     answered_before = len(fake_telegram.sent_messages())
 
-    second = start(log, env, port)
+    second = start_server(log, env, port=port, own_session=True)
     try:
         for body in pending:  # Telegram's redelivery of what was never acknowledged
             status, _ = second.telegram(body)
@@ -130,9 +102,10 @@ def test_sigkill_mid_flood_loses_no_accepted_message_and_answers_none_twice(
             while accepted[chat_id] < PER_CHAT:
                 assert second.telegram(update(chat_id, accepted[chat_id]))[0] == 200
                 accepted[chat_id] += 1
-        fake_telegram.wait_for(
-            lambda fake: len(fake.sent_messages()) >= CHATS * PER_CHAT - health(second)
-            ["uncertain"], 90)
+        deadline = time.monotonic() + 90
+        while (len(fake_telegram.sent_messages()) < CHATS * PER_CHAT - health(second)
+               ["uncertain"] and time.monotonic() < deadline):
+            time.sleep(0.5)
         time.sleep(2)  # nothing more may come
         uncertain = health(second)["uncertain"]
         answers = {chat: len(fake_telegram.sent_messages(chat)) for chat in chats}
