@@ -297,3 +297,6 @@ def test_the_rest_of_an_sms_answer_is_kept_for_whichever_server_gets_more(
     client.close()
     assert number.lstrip("+").encode() not in stored
     assert "فيروس".encode() not in stored and rest[:20].encode() not in stored
+    for server in cluster.servers:
+        log = server.log.read_text(errors="replace")
+        assert number.lstrip("+") not in log and "فيروس" not in log
