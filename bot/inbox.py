@@ -231,17 +231,8 @@ class Inbox:
             values["plan"] = self._encrypt(plan)
         self._write(taken, values)
 
-    def save_plan(self, taken: Taken, plan: dict[str, Any]) -> None:
-        """Store the plan (before its first send, or when it has none)."""
-        self._write(taken, {"plan": self._encrypt(plan),
-                             "lease_until": time.time() + self.lease_seconds})
-
     def confirm_send(self, taken: Taken, number: int) -> None:
         """Record that send `number` (from 0) reached the vendor."""
-        self._write(taken, {"sent": number + 1, "sending": number + 1})
-
-    def skip_send(self, taken: Taken, number: int) -> None:
-        """Record that send `number`, uncertain after a crash, is given up."""
         self._write(taken, {"sent": number + 1, "sending": number + 1})
 
     def _write(self, taken: Taken, values: dict[str, Any]) -> None:
