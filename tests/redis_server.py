@@ -62,3 +62,33 @@ class ThrowawayRedis:
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
             self.folder = None
+
+
+def everything_stored(url: str) -> bytes:
+    """Return every key and value of the Redis database at `url`, as Redis holds them.
+
+    Values are read with the command of their type (DUMP would compress long strings and hide
+    a text from a search). Fails when a key never expires: nothing in Redis is kept for good.
+    """
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        stored = b""
+        for key in client.keys("*"):
+            assert client.ttl(key) > 0, f"{key!r} never expires"
+            kind = client.type(key)
+            if kind == b"string":
+                value = client.get(key) or b""
+            elif kind == b"list":
+                value = b"\n".join(client.lrange(key, 0, -1))
+            elif kind == b"hash":
+                value = b"\n".join(k + b"=" + v for k, v in client.hgetall(key).items())
+            elif kind == b"set":
+                value = b"\n".join(client.smembers(key))
+            else:
+                value = client.dump(key) or b""
+            stored += key + b"\n" + value + b"\n"
+        return stored
+    finally:
+        client.close()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bot.shared import RedisChatHistory, RedisPendingMore, RedisRateLimiter, connect
-from tests.redis_server import ThrowawayRedis
+from tests.redis_server import ThrowawayRedis, everything_stored
 
 KEY = b"test-shared-key-" + b"s" * 32
 
@@ -28,20 +28,12 @@ async def clients(redis_server: ThrowawayRedis) -> AsyncIterator[tuple[Any, Any]
     await second.close()
 
 
-async def everything_stored(client: Any) -> bytes:
-    stored = b""
-    for key in await client.keys("*"):
-        stored += key + (await client.dump(key) or b"")
-        assert await client.ttl(key) > 0, f"{key!r} never expires"
-    return stored
-
-
 async def test_the_rest_of_an_answer_kept_by_one_process_is_sent_by_another(
-    clients: tuple[Any, Any],
+    clients: tuple[Any, Any], redis_server: ThrowawayRedis,
 ) -> None:
     first, second = RedisPendingMore(clients[0], KEY), RedisPendingMore(clients[1], KEY)
     await first.put("sms-p", "the second half of the answer-ostrich", "fr")
-    assert b"ostrich" not in await everything_stored(clients[0]), "encrypted at rest"
+    assert b"ostrich" not in everything_stored(redis_server.url(3)), "encrypted at rest"
     assert await second.take("sms-p") == ("the second half of the answer-ostrich", "fr")
     assert await first.take("sms-p") is None, "taken once"
     await first.put("sms-p", "rest", None)
@@ -51,17 +43,21 @@ async def test_the_rest_of_an_answer_kept_by_one_process_is_sent_by_another(
     assert await clients[0].keys("*") == []
 
 
-async def test_chat_ids_for_clear_are_shared_and_bounded(clients: tuple[Any, Any]) -> None:
+async def test_chat_ids_for_clear_are_shared_and_bounded(
+    clients: tuple[Any, Any], redis_server: ThrowawayRedis,
+) -> None:
     first = RedisChatHistory(clients[0], per_chat=5)
     second = RedisChatHistory(clients[1], per_chat=5)
     for message_id in range(1, 9):
         await (first if message_id % 2 else second).add("tg-p", message_id)
-    await everything_stored(clients[0])  # every key expires
+    everything_stored(redis_server.url(3))  # every key expires
     assert await second.take("tg-p") == [4, 5, 6, 7, 8]
     assert await first.take("tg-p") == []
 
 
-async def test_one_send_limit_for_every_process(clients: tuple[Any, Any]) -> None:
+async def test_one_send_limit_for_every_process(
+    clients: tuple[Any, Any], redis_server: ThrowawayRedis,
+) -> None:
     """Two processes at 10 a second share one bucket: together they get 10, then wait."""
     first = RedisRateLimiter(clients[0], "telegram", rate=10)
     second = RedisRateLimiter(clients[1], "telegram", rate=10)
@@ -73,4 +69,28 @@ async def test_one_send_limit_for_every_process(clients: tuple[Any, Any]) -> Non
     assert big > 0, "a request larger than the bucket waits too"
     other = RedisRateLimiter(clients[0], "twilio:+15005550006", rate=10)
     await asyncio.wait_for(other.acquire(), 1)  # another sender has its own bucket
-    await everything_stored(clients[0])
+    everything_stored(redis_server.url(3))
+
+
+async def test_a_conversation_in_redis_is_encrypted_and_read_back(
+    redis_server: ThrowawayRedis,
+) -> None:
+    """Rasa's Redis tracker store, as `serve` configures it: no text readable in Redis."""
+    from rasa.core.tracker_store import TrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot.server import endpoints_config
+    from bot.settings import Settings
+
+    config = endpoints_config(Settings.from_env({"REDIS_URL": redis_server.url(4)}),
+                              5055)["tracker_store"]
+    store = TrackerStore.create(EndpointConfig.from_dict(config), Domain.empty())
+    tracker = DialogueStateTracker.from_events(
+        "tg-person", [UserUttered("my zebrafish-umbrella question")])
+    await store.save(tracker)
+    assert b"zebrafish" not in everything_stored(redis_server.url(4))
+    again = await store.retrieve("tg-person")
+    assert again is not None and again.latest_message.text == "my zebrafish-umbrella question"
