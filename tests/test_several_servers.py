@@ -108,18 +108,18 @@ def cluster(model: Path, tmp_path_factory: pytest.TempPathFactory,
     env = {**channel_env(fake_telegram, fake_twilio, folder / "shared.sqlite3"),
            "REDIS_URL": redis_server.url(5), "INBOX_LEASE_SECONDS": "10",
            "TELEGRAM_SEND_RATE": "0", "TWILIO_SEND_MPS": "0"}
-    postgres = ThrowawayPostgres()
-    try:
-        env["DATABASE_URL"] = postgres.start().create_database()
-    except PostgresUnavailable:
-        postgres = None  # type: ignore[assignment]  # two processes on one SQLite file
     ports = [free_port(), free_port()]
     try:
         nginx = ThrowawayNginx(ports).start()
     except NginxUnavailable as error:
         pytest.skip(f"no nginx: {error}")
+    postgres: ThrowawayPostgres | None = ThrowawayPostgres()
     cluster = Cluster(folder, env, nginx, [], ports)
     try:
+        try:
+            env["DATABASE_URL"] = postgres.start().create_database()  # type: ignore[union-attr]
+        except PostgresUnavailable:
+            postgres = None  # two processes on one SQLite file instead
         cluster.servers = [cluster.start(0), cluster.start(1)]
         yield cluster
     finally:

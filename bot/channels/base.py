@@ -425,6 +425,7 @@ class MessagingInput(InputChannel):
         self._running: dict[int, Taken] = {}
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None
         self._stopping = False
         self._redis: Any = None
         self._pending: Any = None
@@ -514,7 +515,48 @@ class MessagingInput(InputChannel):
         if added:
             self.backlog += 1
             self.wake()
+            await self.announce()
         return added
+
+    async def announce(self) -> None:
+        """Tell every process sharing Redis that a row may be free to take.
+
+        One person's next message often reaches another server than the one finishing their
+        previous message; without this, it would wait for that server's next poll. The
+        notice carries nothing but "look".
+        """
+        if self.redis is None:
+            return
+        try:
+            await self.redis.publish(self._notices, b"1")
+        except Exception as error:  # the servers' polls take over
+            logger.warning("inbox: could not notify the other servers (%s)",
+                           type(error).__name__)
+
+    @property
+    def _notices(self) -> str:
+        return f"{shared.PREFIX}:inbox:{self.name()}"
+
+    async def _listen(self) -> None:
+        """Wake the worker when another process announces a row (Redis pub/sub)."""
+        while not self._stopping:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self._notices)
+                while not self._stopping:
+                    if await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0):
+                        self.wake()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # Redis away: polling answers meanwhile
+                logger.warning("inbox: not listening to the other servers (%s)",
+                               type(error).__name__)
+                await asyncio.sleep(2)
+            finally:
+                try:
+                    await pubsub.close()
+                except Exception:
+                    pass
 
     def wake(self) -> None:
         """Tell the worker there may be a row to take."""
@@ -528,7 +570,10 @@ class MessagingInput(InputChannel):
             return  # a webhook during a clean stop is stored; another process answers it
         if self._worker is None or self._worker.done():
             self._wake = asyncio.Event()
-            self._worker = asyncio.get_running_loop().create_task(self._work(on_new_message))
+            loop = asyncio.get_running_loop()
+            self._worker = loop.create_task(self._work(on_new_message))
+            if self.redis is not None:
+                self._listener = loop.create_task(self._listen())
 
     async def stop_worker(self, timeout: float = 8.0) -> None:
         """Stop taking rows, let running turns finish, and give back those that could not.
@@ -538,6 +583,8 @@ class MessagingInput(InputChannel):
         """
         self._stopping = True
         self.wake()
+        if self._listener is not None:
+            self._listener.cancel()
         if self._worker is not None:
             await asyncio.wait([self._worker], timeout=2)
         holding = list(self._running)
@@ -551,7 +598,7 @@ class MessagingInput(InputChannel):
     async def _work(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         assert self._wake is not None
         renewed = time.monotonic()
-        purged = 0.0
+        purged = counted = 0.0
         while not self._stopping:
             self._wake.clear()
             try:
@@ -559,8 +606,10 @@ class MessagingInput(InputChannel):
                 for taken in await asyncio.to_thread(self.inbox.take, room):
                     self._running[taken.id] = taken
                     self.background.spawn(self._run(taken, on_new_message))
-                self.backlog = await asyncio.to_thread(self.inbox.backlog)
                 now = time.monotonic()
+                if now - counted >= self.poll_seconds:
+                    self.backlog = await asyncio.to_thread(self.inbox.backlog)
+                    counted = now
                 if now - renewed >= self.inbox.lease_seconds / 3:
                     await asyncio.to_thread(self.inbox.renew, list(self._running))
                     renewed = now
@@ -586,6 +635,7 @@ class MessagingInput(InputChannel):
                 return
             await self.process(taken, on_new_message)
             await asyncio.to_thread(self.inbox.done, taken)
+            await self.announce()  # the person's next message may wait on another server
         except LeaseLost:
             logger.warning("inbox: another process took over a message")
         except Exception as error:
