@@ -165,3 +165,18 @@ def test_purge_forgets_old_done_rows(database: str) -> None:
     assert box.purge(older_than=10**6) == 0
     assert box.purge(older_than=-3600) == 1
     assert not box.seen("update:1")
+
+
+def test_the_webhooks_process_takes_a_message_at_once_only_when_nothing_waits_before_it(
+    database: str,
+) -> None:
+    box = open_inbox(database, "a")
+    added, first = box.add_and_take("update:1", "tg-p", {"text": "first"})
+    assert added and first is not None and first.message == {"text": "first"}
+    added, second = box.add_and_take("update:2", "tg-p", {"text": "second"})
+    assert added and second is None, "the person's earlier message is unfinished"
+    assert box.add_and_take("update:2", "tg-p", {"text": "second"}) == (False, None)
+    assert box.take(10) == []
+    box.done(first)
+    [later] = box.take(10)
+    assert later.message == {"text": "second"}

@@ -426,6 +426,7 @@ class MessagingInput(InputChannel):
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
+        self._on_new_message: Callable[[UserMessage], Awaitable[Any]] | None = None
         self._stopping = False
         self._redis: Any = None
         self._pending: Any = None
@@ -511,11 +512,20 @@ class MessagingInput(InputChannel):
 
         Database errors propagate: the webhook must then not acknowledge the message.
         """
-        added = await asyncio.to_thread(self.inbox.add, message_id, person, message)
+        take = (self._worker is not None and not self._stopping
+                and len(self._running) < self.concurrency)
+        added, taken = await asyncio.to_thread(self.inbox.add_and_take, message_id, person,
+                                               message) if take else (
+            await asyncio.to_thread(self.inbox.add, message_id, person, message), None)
         if added:
             self.backlog += 1
-            self.wake()
-            await self.announce()
+            if taken is not None and self._on_new_message is not None:
+                # Its person had nothing waiting: answer it here and now.
+                self._running[taken.id] = taken
+                self.background.spawn(self._run(taken, self._on_new_message))
+            else:
+                self.wake()
+                await self.announce()
         return added
 
     async def announce(self) -> None:
@@ -570,6 +580,7 @@ class MessagingInput(InputChannel):
             return  # a webhook during a clean stop is stored; another process answers it
         if self._worker is None or self._worker.done():
             self._wake = asyncio.Event()
+            self._on_new_message = on_new_message
             loop = asyncio.get_running_loop()
             self._worker = loop.create_task(self._work(on_new_message))
             if self.redis is not None:
