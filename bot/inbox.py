@@ -74,7 +74,8 @@ inbox = Table(
     # HMAC of the channel and the vendor's message id: a retried delivery finds it.
     Column("dedup", String(64), nullable=False, unique=True),
     Column("channel", String(16), nullable=False),
-    # The pseudonym while the row is unfinished, NULL once done.
+    # A keyed hash of the pseudonym while the row is unfinished (to keep each person's order),
+    # NULL once done: not even the pseudonym is written to the database file.
     Column("person", String(80), nullable=True),
     Column("state", String(8), nullable=False),  # queued | taken | done
     Column("payload", Text, nullable=True),  # Fernet token of the message; NULL once done
@@ -102,6 +103,12 @@ def inbox_key(pseudonym_key: bytes) -> bytes:
     return base64.urlsafe_b64encode(digest)
 
 
+def person_key(pseudonym_key: bytes, person: str) -> str:
+    """Return the keyed hash that stands for a pseudonym in the inbox."""
+    return hmac.new(pseudonym_key, f"inbox person:{person}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
 def dedup_key(pseudonym_key: bytes, channel: str, message_id: str) -> str:
     """Return the keyed hash that stands for a vendor message id in the inbox."""
     return hmac.new(pseudonym_key, f"inbox:{channel}:{message_id}".encode(),
@@ -113,7 +120,7 @@ class Taken:
     """One row a worker took: the message, and how far its answer got before."""
 
     id: int
-    person: str
+    person: str  # the keyed hash of the pseudonym (`person_key`)
     owner: str
     message: dict[str, Any] | None  # None: unreadable (another key), to be dropped
     plan: dict[str, Any] | None
@@ -174,6 +181,7 @@ class Inbox:
              ) -> tuple[bool, Taken | None]:
         now = time.time()
         tag = f"{self.owner}/w{uuid.uuid4().hex[:12]}"
+        person = person_key(self._key, person)
         row = {"dedup": dedup_key(self._key, self.channel, message_id), "channel": self.channel,
                "person": person, "state": "queued", "payload": self._encrypt(message),
                "sending": 0, "sent": 0, "attempts": 0, "received_at": now}

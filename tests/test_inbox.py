@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import create_engine_for
-from bot.inbox import Inbox, LeaseLost, inbox
+from bot.inbox import Inbox, LeaseLost, inbox, person_key
 from tests.postgres import ThrowawayPostgres
 
 KEY = b"test-inbox-key-" + b"k" * 32
@@ -66,8 +66,8 @@ def test_nothing_readable_is_stored_and_the_row_is_erased_when_done(
     box.start_send(taken, 0, {"sends": [{"text": "answer-ostrich"}], "urgent": False})
     with box.engine.connect() as connection:
         row = connection.execute(select(inbox)).one()
-    for column in (row.payload, row.plan, row.dedup):
-        for raw in ("987654321", "zebrafish", "ostrich", "update:77"):
+    for column in (row.payload, row.plan, row.dedup, row.person):
+        for raw in ("987654321", "zebrafish", "ostrich", "update:77", "tg-p"):
             assert raw not in column
     box.done(taken)
     with box.engine.connect() as connection:
@@ -75,8 +75,8 @@ def test_nothing_readable_is_stored_and_the_row_is_erased_when_done(
     assert (row.payload, row.plan, row.person, row.received_at) == (None, None, None, None)
     if database.startswith("sqlite"):
         stored = b"".join(path.read_bytes() for path in tmp_path.glob("inbox.sqlite3*"))
-        for raw in (b"987654321", b"zebrafish", b"ostrich"):
-            assert raw not in stored
+        for raw in (b"987654321", b"zebrafish", b"ostrich", b"tg-p"):
+            assert raw not in stored, "not even the pseudonym"
 
 
 def test_a_process_that_dies_loses_its_rows_to_another_after_the_lease(database: str) -> None:
@@ -108,7 +108,7 @@ def test_renewal_keeps_a_slow_turn_and_release_gives_rows_back(database: str) ->
     assert other.take(2) == []
     slow.release([held[1].id])
     [given] = other.take(2)
-    assert given.person == "tg-q"
+    assert given.message == {"text": "hello"} and given.person == person_key(KEY, "tg-q")
 
 
 def test_competing_processes_take_each_row_once_and_never_two_of_a_person(
