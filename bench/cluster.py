@@ -112,9 +112,16 @@ def start_cluster(count: int, env: dict[str, str], folder: Path
 
 
 def latency_runs(base: str, fake_telegram: FakeTelegram, fake_twilio: FakeTwilio,
-                 count: int, messages: int) -> None:
-    channel_bench.conversation_latencies(base, fake_telegram, fake_twilio, 4 * count, 3,
-                                         "telegram")  # warm every Rasa process
+                 instances: list[Instance], messages: int) -> None:
+    count = len(instances)
+    # Warm every Rasa process on every message of the bench, directly: TensorFlow traces its
+    # graph again for each new input length, once per process, a few hundred milliseconds
+    # each time; through the balancer, with more instances, those first turns would land in
+    # the measured runs and make more instances look slower.
+    for instance in instances:
+        channel_bench.conversation_latencies(f"http://127.0.0.1:{instance.port}",
+                                             fake_telegram, fake_twilio, 2,
+                                             len(channel_bench.MESSAGES), "telegram")
     for clients in (1, 10, 30):
         fake_telegram.reset()
         latencies, elapsed = channel_bench.conversation_latencies(
@@ -255,7 +262,7 @@ def main() -> None:
                             disruption(instances, nginx.url, fake_telegram, args.rate,
                                        "crash" if args.crash else "rolling restart")
                         else:
-                            latency_runs(nginx.url, fake_telegram, fake_twilio, count,
+                            latency_runs(nginx.url, fake_telegram, fake_twilio, instances,
                                          args.messages)
                     finally:
                         nginx.stop()
