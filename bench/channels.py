@@ -214,7 +214,8 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=2.0,
                         help="seconds a person takes to read an answer and reply")
     parser.add_argument("--workers", type=int, default=1,
-                        help="Rasa processes behind serve's router (serve --workers)")
+                        help="Rasa processes (serve --workers; more than one runs a throwaway "
+                        "Redis, which they need)")
     parser.add_argument("--flood-only", action="store_true",
                         help="skip the latency runs (to find the rate the server sustains)")
     parser.add_argument("--no-send-limits", action="store_true",
@@ -233,6 +234,12 @@ def main() -> None:
                "LOG_LEVEL": "WARNING"}
         if args.no_send_limits:
             env.update({"TELEGRAM_SEND_RATE": "0", "TWILIO_SEND_MPS": "0"})
+        redis = None
+        if args.workers > 1:
+            from tests.redis_server import ThrowawayRedis
+
+            redis = ThrowawayRedis().start()
+            env["REDIS_URL"] = redis.url()
         log = (Path(folder) / "serve.log").open("wb")
         process = subprocess.Popen(
             [str(REPO_ROOT / ".venv" / "bin" / "migrant-bot"), "serve", "--port", str(port),
@@ -268,6 +275,8 @@ def main() -> None:
         finally:
             process.terminate()
             process.wait(timeout=60)
+            if redis is not None:
+                redis.stop()
 
 
 if __name__ == "__main__":

@@ -55,8 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="interface to listen on (0.0.0.0 behind a reverse proxy)")
     serve.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     serve.add_argument("--workers", type=int, default=None,
-                       help="Rasa processes behind a router, one per core for throughput "
-                       "(default SERVE_WORKERS, else 1)")
+                       help="Rasa processes sharing the port (Sanic workers), one per core "
+                       "for throughput; needs REDIS_URL (default SERVE_WORKERS, else 1)")
     serve.set_defaults(handler=cmd_serve)
 
     chat = commands.add_parser("chat", help="talk to the assistant in the terminal")
@@ -201,10 +201,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if not _require_model(args.model):
         return 1
-    upkeep = _prepare_database(settings)
     if args.workers is not None and not 1 <= args.workers <= 32:
         print("migrant-bot: --workers must be between 1 and 32", file=sys.stderr)
         return 2
+    if (args.workers or settings.serve_workers) > 1 and not settings.redis_url:
+        print("migrant-bot: several workers need REDIS_URL: they share the conversations, "
+              "Rasa's locks and the channels' state through Redis (see Deployment in the "
+              "README)", file=sys.stderr)
+        return 2
+    upkeep = _prepare_database(settings)
     server = Server(settings, args.model, port=args.port, action_port=args.action_port,
                     host=args.host, workers=args.workers)
     server.start()

@@ -61,7 +61,7 @@ def free_port() -> int:
 
 def endpoints_config(settings: Settings, action_port: int | None) -> dict[str, object]:
     """Return Rasa's endpoints: the actions (in process, or the action server on
-    `action_port`) and a tracker store that forgets."""
+    `action_port`), a tracker store that forgets and, with Redis, Rasa's Redis lock store."""
     url = (f"http://127.0.0.1:{action_port}/webhook" if action_port
            else inprocess_actions.URL)
     config: dict[str, object] = {"action_endpoint": {"url": url}}
@@ -77,7 +77,18 @@ def endpoints_config(settings: Settings, action_port: int | None) -> dict[str, o
             "password": url.password,
             "use_ssl": url.scheme == "rediss",
             "record_exp": settings.tracker_record_exp,
-            "key_prefix": "migrant-bot",
+            "key_prefix": "migrantbot",  # Rasa ignores a prefix that is not alphanumeric
+        }
+        # One turn at a time per conversation across every process and machine (Rasa's own
+        # lock store; it also lets Rasa run several Sanic workers, see `Server`).
+        config["lock_store"] = {
+            "type": "redis",
+            "url": url.hostname,
+            "port": url.port or 6379,
+            "db": int((url.path or "/0").lstrip("/") or 0),
+            "password": url.password,
+            "use_ssl": url.scheme == "rediss",
+            "key_prefix": "migrantbot",
         }
     else:
         config["tracker_store"] = {"type": "bot.tracker_store.ForgetfulInMemoryTrackerStore"}
@@ -128,9 +139,6 @@ class Server:
         self.action_port = action_port
         self.host = host
         self.workers = workers or settings.serve_workers
-        # With several Rasa processes, they listen on loopback and the router on `port`.
-        self.worker_ports = ([port] if self.workers == 1
-                             else [free_port() for _ in range(self.workers)])
         self._processes: list[subprocess.Popen[bytes]] = []
         self._workdir = tempfile.TemporaryDirectory(prefix="migrant-bot-")
 
@@ -182,28 +190,20 @@ class Server:
                 )
             )
         rasa_log = {"DEBUG": ["--debug"], "INFO": []}.get(log_level, ["--quiet"])
-        interface = self.host if self.workers == 1 else "127.0.0.1"
-        for worker_port in self.worker_ports:
-            self._processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "rasa", "run", "--model", str(self.model),
-                     "--port", str(worker_port), "--interface", interface,
-                     "--credentials", str(credentials),
-                     "--endpoints", str(endpoints), *rasa_log],
-                    cwd=REPO_ROOT,
-                    env=child_env({"SERVE_WORKERS": str(self.workers)}),
-                )
+        # Several Rasa processes are Sanic's own workers on one socket (Rasa allows them with
+        # its Redis lock store): any of them may take any webhook, since the inbox orders each
+        # person's messages and Redis holds the conversations, locks and channel state.
+        self._processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "rasa", "run", "--model", str(self.model),
+                 "--port", str(self.port), "--interface", self.host,
+                 "--credentials", str(credentials),
+                 "--endpoints", str(endpoints), *rasa_log],
+                cwd=REPO_ROOT,
+                env=child_env({"SERVE_WORKERS": str(self.workers),
+                               "SANIC_WORKERS": str(self.workers)}),
             )
-        if self.workers > 1:
-            workers = [arg for port in self.worker_ports
-                       for arg in ("--worker", f"http://127.0.0.1:{port}")]
-            self._processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "bot.router", "--port", str(self.port),
-                     "--host", self.host, *workers],
-                    cwd=REPO_ROOT, env=child_env(),
-                )
-            )
+        )
 
     def wait_ready(self, timeout: float = 180.0) -> bool:
         """Wait until Rasa has loaded the model and the helpers answer."""
@@ -211,13 +211,11 @@ class Server:
         while time.monotonic() < deadline:
             if not self.running():
                 return False
-            rasa = [f"http://127.0.0.1:{port}" for port in self.worker_ports]
-            if all(_answers(f"{url}/") for url in rasa):
+            if _answers(f"{self.url}/"):
                 if (not self.action_port
                         or _answers(f"http://127.0.0.1:{self.action_port}/health")) and (
                         self.dashboard_url is None or _answers(f"{self.dashboard_url}/healthz")):
-                    return (all(_answers(f"{url}/webhooks/rest/") for url in rasa)
-                            and _answers(f"{self.url}/webhooks/rest/"))
+                    return _answers(f"{self.url}/webhooks/rest/")
             time.sleep(0.5)
         return False
 

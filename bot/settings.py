@@ -26,6 +26,7 @@
 | ANALYTICS_SPOOL_MAX_EVENTS | events the spool holds; more are dropped and counted | 100000 |
 | ANALYTICS_SUPPRESSION_THRESHOLD | report cells below this are shown as "<N" | 5 |
 | ANALYTICS_KEY_FILE | the installation's own key when PSEUDONYM_KEY is unset | var/analytics.key |
+| INBOX_LEASE_SECONDS | seconds before a dead process's inbox messages are taken again | 30 |
 | DASHBOARD_PORT | `serve` also starts the staff dashboard on this port | unset |
 | DASHBOARD_SECRET | signs the dashboard's session cookies, 32+ characters | key file |
 | DASHBOARD_KEY_FILE | its own signing key when DASHBOARD_SECRET is unset | var/dashboard.key |
@@ -122,12 +123,13 @@ class Settings:
     broadcast_rates: dict[str, float] = field(default_factory=lambda: dict(BROADCAST_RATES))
     broadcast_in_flight: int = 16
     broadcast_stale_seconds: int = 30
-    #: Rasa processes `serve` runs behind its router (bot/router.py); sending limits are
-    #: shared between them.
+    #: Rasa processes `serve` runs (Sanic workers on one port; more than one needs Redis).
     serve_workers: int = 1
     #: Replies per second: Telegram's per-bot limit, and each Twilio sender's pace.
     telegram_send_rate: float = 30.0
     twilio_send_rate: float = 10.0
+    #: Seconds a process holds an inbox message without renewing before another may take it.
+    inbox_lease_seconds: int = 30
     sms_price: float = 0.05
     whatsapp_price: float = 0.05
     broadcast_currency: str = "USD"
@@ -218,6 +220,7 @@ class Settings:
             serve_workers=_positive_int(env, "SERVE_WORKERS", 1, maximum=32),
             telegram_send_rate=_rate(env, "TELEGRAM_SEND_RATE", 30.0),
             twilio_send_rate=_rate(env, "TWILIO_SEND_MPS", 10.0),
+            inbox_lease_seconds=_positive_int(env, "INBOX_LEASE_SECONDS", 30, maximum=3600),
             sms_price=_price(env, "BROADCAST_SMS_SEGMENT_PRICE", 0.05),
             whatsapp_price=_price(env, "BROADCAST_WHATSAPP_PRICE", 0.05),
             broadcast_currency=_currency(env),

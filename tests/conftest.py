@@ -6,7 +6,8 @@ The session server has every channel on: Telegram and Twilio point at local fake
 The database, the analytics spool and the installation key of everything the tests run (this
 process and the servers it starts) live in a temporary folder, never in the repository's var/.
 `postgres` is a throwaway PostgreSQL server (tests/postgres.py) for the tests that run on both
-databases; without one they skip, saying why.
+databases, `redis_server` a throwaway Redis (tests/redis_server.py); without them those tests
+skip, saying why.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from bot.server import free_port
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.twilio import FakeTwilio
 from tests.postgres import PostgresUnavailable, ThrowawayPostgres
+from tests.redis_server import RedisUnavailable, ThrowawayRedis
 
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 _STATE = Path(tempfile.mkdtemp(prefix="migrant-bot-tests-"))
@@ -151,24 +153,36 @@ class Chat:
 
 
 def start_server(log: Path, env: dict[str, str] | None = None,
-                 args: Sequence[str] = ()) -> RunningServer:
-    """Run `migrant-bot serve` on a free port (with `args`) and wait until it serves."""
-    port = free_port()
-    handle = log.open("wb")
+                 args: Sequence[str] = (), port: int | None = None,
+                 own_session: bool = False) -> RunningServer:
+    """Run `migrant-bot serve` on a free port (with `args`) and wait until it serves.
+
+    `own_session`: in a process group of its own, so that `kill_server` can SIGKILL serve and
+    its Rasa processes at once, as a machine or a container dying would.
+    """
+    port = port or free_port()
+    handle = log.open("ab")
+    start = log.stat().st_size
     process = subprocess.Popen(
         [*MIGRANT_BOT, "serve", "--port", str(port), *args],
         stdout=handle, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **(env or {})}, start_new_session=own_session,
     )
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
-        if "serving on" in log.read_text(errors="replace"):
+        if "serving on" in log.read_text(errors="replace")[start:]:
             return RunningServer(process, f"http://127.0.0.1:{port}", log)
         if process.poll() is not None:
             break
         time.sleep(0.5)
     process.kill()
     pytest.fail(f"migrant-bot serve did not start:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def kill_server(server: RunningServer) -> None:
+    """SIGKILL a server started with `own_session`, and every process it started."""
+    os.killpg(server.process.pid, signal.SIGKILL)
+    server.process.wait()
 
 
 def stop_server(server: RunningServer) -> int:
@@ -189,6 +203,18 @@ def postgres() -> Iterator[ThrowawayPostgres]:
         server.start()
     except PostgresUnavailable as error:
         pytest.skip(f"no PostgreSQL server: {error}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[ThrowawayRedis]:
+    """A Redis server for the session, or a skip that says why there is none."""
+    server = ThrowawayRedis()
+    try:
+        server.start()
+    except RedisUnavailable as error:
+        pytest.skip(f"no Redis server: {error}")
     yield server
     server.stop()
 

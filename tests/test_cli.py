@@ -131,3 +131,11 @@ def test_telegram_set_webhook_registers_the_url_with_its_secret(
     assert TELEGRAM_TOKEN not in result.stdout + result.stderr
     missing = run("telegram", "set-webhook", env={**env, "PUBLIC_BASE_URL": ""}, timeout=120)
     assert missing.returncode == 2 and "PUBLIC_BASE_URL" in missing.stderr
+
+
+def test_several_workers_without_redis_are_refused_with_the_reason(model: Path) -> None:
+    """Without Redis each process would keep its own conversations: refused, not half-working."""
+    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+    result = run("serve", "--port", str(free_port()), "--workers", "2", env=env)
+    assert result.returncode == 2
+    assert "REDIS_URL" in result.stderr

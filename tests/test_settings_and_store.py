@@ -47,6 +47,13 @@ def test_conversations_stay_in_memory_by_default_and_expire_in_redis() -> None:
     assert "inprocess_actions" not in redis  # the actions run in the action server
     assert (redis["url"], redis["port"], redis["db"], redis["record_exp"]) == ("cache", 6380, 2,
                                                                                900)
+    assert redis["key_prefix"].isalnum(), "Rasa drops a prefix that is not alphanumeric"
+    locks = endpoints_config(Settings.from_env({"REDIS_URL": "redis://cache:6380/2"}),
+                             None)["lock_store"]
+    assert (locks["type"], locks["url"], locks["port"], locks["db"]) == ("redis", "cache", 6380,
+                                                                        2)
+    assert locks["key_prefix"].isalnum()
+    assert "lock_store" not in memory, "one process alone keeps Rasa's in-memory locks"
 
 
 def _tracker(events: list) -> DialogueStateTracker:

@@ -23,6 +23,10 @@ from bot.content.render import numbered
 from bot.language import Detection, decide_language
 from bot.settings import Settings, get_settings
 
+#: Topics whose answer, cut short by a crash, is sent again rather than risked lost
+#: (`bot.inbox`): a second copy is better than no emergency number.
+URGENT_TOPICS = frozenset({"emergency", "gbv", "trafficking", "child_protection"})
+
 
 @dataclass
 class Turn:
@@ -135,7 +139,14 @@ class Turn:
         "reply MORE", in it) and any `flags` for the channel, such as `forget=True` after a
         deletion.
         """
+        if self.urgent:
+            flags.setdefault("urgent", True)
         self.dispatcher.utter_message(text=text, language=self.language, **flags)
+
+    @property
+    def urgent(self) -> bool:
+        """Return True when this turn answers an emergency or a protection topic."""
+        return self.intent in URGENT_TOPICS or not URGENT_TOPICS.isdisjoint(self.answered)
 
     def ask(self, title: str, options: list[tuple[str, str]], footer: str | None = None) -> None:
         """Send a numbered question; `options` are (choice, label) pairs.
@@ -148,7 +159,9 @@ class Turn:
         if footer:
             text = f"{text}\n{footer}"
         buttons = [{"title": label, "payload": str(i)} for i, label in enumerate(labels, 1)]
-        self.dispatcher.utter_message(text=text, buttons=buttons, language=self.language)
+        flags = {"urgent": True} if self.urgent else {}
+        self.dispatcher.utter_message(text=text, buttons=buttons, language=self.language,
+                                      **flags)
         self.choices = [choice for choice, _ in options]
 
     def topic_title(self, topic: str) -> str:

@@ -3,8 +3,9 @@
 What it does that Rasa's built-in Telegram channel does not:
 
 * 403 for a request without the right `X-Telegram-Bot-Api-Secret-Token` (constant-time check);
-* each `update_id` handled once, and the webhook answered at once (the turn runs in the
-  background), so Telegram has no reason to retry;
+* each `update_id` handled once (the durable inbox's keyed hash of it), and the webhook
+  answered as soon as the update is stored (the turn runs from the inbox), so Telegram has no
+  reason to retry and a crash loses nothing;
 * the conversation id is a keyed pseudonym of the chat; the chat id is used only to send;
 * the user's `language_code` becomes the turn's language hint;
 * commands: /start (greet; also undoes /stop), /help (menu), /language, /subscribe and
@@ -20,14 +21,15 @@ What it does that Rasa's built-in Telegram channel does not:
 * `my_chat_member` "kicked" (the person blocked the bot) and a 403 on send are opt-outs;
   edited messages, group chats and other updates are acknowledged and not answered.
 
-Message ids for /clear stay in memory for 48 hours at most; after a restart only newer
-messages can be cleared.
+Message ids for /clear stay 48 hours at most, in memory (after a restart only newer messages
+can be cleared) or, with `REDIS_URL`, in Redis, shared by every process.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+import re
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
@@ -45,23 +47,27 @@ from bot.channels.aiohttp_request import AiohttpRequest
 from bot.channels.base import (
     CLEAR_CHAT,
     ChannelStats,
+    Limiter,
+    LimiterFactory,
     MessagingInput,
     PermanentFailure,
-    RateLimiter,
     Reply,
     RetryPolicy,
     TemporaryFailure,
     Unreachable,
     combine,
     command,
+    local_limiter,
     phrase,
     run_turn,
     with_retries,
 )
 from bot.channels.geo import country_at
+from bot.inbox import Taken
 from bot.optouts import OptOutStore
 from bot.pseudonym import pseudonym
 from bot.settings import SUPPORTED_LANGUAGES, Settings, TelegramSettings
+from bot.shared import RedisChatHistory
 from bot.sms import split
 from bot.text import neutralize_command_prefix
 
@@ -196,6 +202,7 @@ class TelegramSender:
         *,
         rate: float = 30.0,
         policy: RetryPolicy | None = None,
+        limiter: LimiterFactory = local_limiter,
     ) -> None:
         self.bot = Bot(
             settings.token,
@@ -206,12 +213,13 @@ class TelegramSender:
         self.stats = stats
         self.policy = policy or RetryPolicy()
         self._rate = rate
-        self._limiter: RateLimiter | None = None
+        self._make_limiter = limiter
+        self._limiter: Limiter | None = None
         self._ready = False
 
     async def _call(self, method: Callable[[], Awaitable[Any]]) -> Any:
         if self._limiter is None:
-            self._limiter = RateLimiter(self._rate)
+            self._limiter = self._make_limiter("telegram", self._rate)
         if not self._ready:
             try:
                 await self.bot.initialize()
@@ -234,7 +242,7 @@ class TelegramSender:
             except BadRequest as error:
                 raise PermanentFailure(f"bad request: {type(error).__name__}") from None
             except TelegramError as error:  # NetworkError, TimedOut, 5xx
-                raise TemporaryFailure(type(error).__name__) from None
+                raise TemporaryFailure(_kind(error)) from None
 
         return await with_retries(attempt, self.policy, self.stats)
 
@@ -276,19 +284,29 @@ class TelegramSender:
             await self.bot.shutdown()
 
 
+def _kind(error: TelegramError) -> str:
+    """Return the error's class, and the transport's for a network error (never its text,
+    which may hold the URL and so the token)."""
+    cause = re.match(r"aiohttp\.(\w+)", str(error))
+    return f"{type(error).__name__} ({cause.group(1)})" if cause else type(error).__name__
+
+
 def _seconds(value: int | float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class ChatHistory:
-    """Message ids of each chat, by pseudonym, for /clear; 48 hours, in memory."""
+    """Message ids of each chat, by pseudonym, for /clear; 48 hours, in memory.
+
+    With `REDIS_URL` the channel uses `bot.shared.RedisChatHistory`, the same methods.
+    """
 
     def __init__(self, per_chat: int = 300, chats: int = 50_000) -> None:
         self.per_chat = per_chat
         self.chats = chats
         self._ids: OrderedDict[str, deque[tuple[int, float]]] = OrderedDict()
 
-    def add(self, person: str, message_id: int) -> None:
+    async def add(self, person: str, message_id: int) -> None:
         """Remember a message of this chat."""
         ids = self._ids.setdefault(person, deque(maxlen=self.per_chat))
         self._ids.move_to_end(person)
@@ -296,7 +314,7 @@ class ChatHistory:
         while len(self._ids) > self.chats:
             self._ids.popitem(last=False)
 
-    def take(self, person: str) -> list[int]:
+    async def take(self, person: str) -> list[int]:
         """Return and forget the ids that may still be deleted."""
         now = time.monotonic()
         return [mid for mid, at in self._ids.pop(person, ()) if now - at < DELETABLE_SECONDS]
@@ -321,20 +339,28 @@ class TelegramInput(MessagingInput):
         # The bot's limit (30 messages/s) is shared by the Rasa processes `serve --workers` runs.
         self.sender = sender or TelegramSender(
             settings.telegram, self.stats,
-            rate=settings.telegram_send_rate / settings.serve_workers)
-        self.history = ChatHistory()
+            rate=self.send_rate(settings.telegram_send_rate), limiter=self.make_limiter)
+        self._history: Any = None
 
     @classmethod
     def name(cls) -> str:
         """Serve at /webhooks/telegram/."""
         return "telegram"
 
+    @property
+    def history(self) -> Any:
+        """Return the chats' message ids for /clear (Redis or this process)."""
+        if self._history is None:
+            self._history = (RedisChatHistory(self.redis) if self.settings.redis_url
+                             else ChatHistory())
+        return self._history
+
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         """Return the webhook routes."""
         webhook = Blueprint("telegram_webhook", __name__)
-        self.add_health_and_shutdown(webhook, self.sender.close)
+        self.add_health_and_shutdown(webhook, self.sender.close, on_new_message)
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
@@ -351,33 +377,47 @@ class TelegramInput(MessagingInput):
             except UpdateError as error:
                 self.stats.malformed += 1
                 return response.json({"error": str(error)}, status=400)
-            if self.background.full:
-                # Before the update is marked seen, so that Telegram's redelivery is answered.
+            if incoming is None:
+                return response.json({"ok": True})  # acknowledged, not answered
+            if self.full:
+                # Not stored, so that Telegram's redelivery is answered.
                 self.stats.deferred += 1
                 return response.json({"error": "busy"}, status=503,
                                      headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-            if not self.seen.first_time(f"update:{data['update_id']}"):
+            self.start_worker(on_new_message)
+            try:
+                added = await self.accept(f"update:{data['update_id']}", incoming.person,
+                                          vars(incoming))
+            except Exception as error:  # the database is unreachable: Telegram retries
+                logger.error("inbox: an update was not stored (%s)", type(error).__name__)
+                self.stats.deferred += 1
+                return response.json({"error": "unavailable"}, status=503,
+                                     headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+            if not added:
                 self.stats.duplicates += 1
                 return response.json({"ok": True, "duplicate": True})
             self.stats.received += 1
-            if incoming is not None:
-                self.background.spawn(self.handle(incoming, on_new_message))
             return response.json({"ok": True})
 
         return webhook
 
-    async def handle(
-        self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    async def process(
+        self, taken: Taken, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> None:
-        """Answer one update, after the person's earlier ones."""
+        """Answer one update from the inbox, or finish an answer a dead process started."""
+        assert taken.message is not None
+        incoming = Incoming(**taken.message)
         await self.in_order(incoming.person, "telegram",
-                            lambda: self._handle(incoming, on_new_message))
+                            lambda: self._handle(taken, incoming, on_new_message))
 
     async def _handle(
-        self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        self, taken: Taken, incoming: Incoming,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> None:
         person = incoming.person
-        if incoming.callback_id:
+        plan = taken.plan
+        fresh = plan is None
+        if fresh and incoming.callback_id:
             try:
                 await self.sender.answer_callback(incoming.callback_id)
             except (TemporaryFailure, PermanentFailure):
@@ -388,30 +428,43 @@ class TelegramInput(MessagingInput):
             return
         if incoming.kind == "unblocked":
             return
-        if incoming.message_id is not None:
-            self.history.add(person, incoming.message_id)
+        if fresh and incoming.message_id is not None:
+            await self.history.add(person, incoming.message_id)
         if incoming.kind == "clear":
-            await self.sender.delete(incoming.chat_id, self.history.take(person))
+            await self.sender.delete(incoming.chat_id, await self.history.take(person))
             return
-        text = incoming.text
-        if incoming.kind == "command":
-            intent = COMMANDS[text]
-            if intent == "unsubscribe":
-                await self.opt_out(person, "telegram", "stop")
-            elif intent == "greet":
-                await self.opt_in(person)
-            text = command(intent)
-        metadata = {"language_hint": incoming.language_hint} if incoming.language_hint else {}
-        replies = await run_turn(on_new_message, text, person, self.name(), metadata)
-        await self.after_turn(person, "telegram", str(incoming.chat_id), replies)
-        await self.deliver(incoming.chat_id, person, replies)
+        if plan is None:
+            text = incoming.text
+            if incoming.kind == "command":
+                intent = COMMANDS[text]
+                if intent == "unsubscribe":
+                    await self.opt_out(person, "telegram", "stop")
+                elif intent == "greet":
+                    await self.opt_in(person)
+                text = command(intent)
+            metadata = ({"language_hint": incoming.language_hint} if incoming.language_hint
+                        else {})
+            replies = await run_turn(on_new_message, text, person, self.name(), metadata)
+            await self.after_turn(person, "telegram", str(incoming.chat_id), replies)
+            plan = self.plan(replies)
 
-    async def deliver(self, chat_id: int, person: str, replies: list[Reply]) -> None:
-        """Send the turn's replies in order; a delete confirmation offers to clear the chat.
+        async def send(item: dict[str, Any]) -> None:
+            buttons = [(str(title), str(payload)) for title, payload in item["buttons"]]
+            message_id = await self.sender.send_text(incoming.chat_id, item["text"],
+                                                     buttons or None)
+            await self.history.add(person, message_id)
+
+        await self.run_plan(taken, plan, fresh, send)
+
+    @staticmethod
+    def plan(replies: list[Reply]) -> dict[str, Any]:
+        """Return the sends of a turn's replies, in order; a delete confirmation offers to
+        clear the chat.
 
         Replies are combined (`combine`): an answer and the question after it go as one
         message with the question's buttons.
         """
+        sends: list[dict[str, Any]] = []
         for reply in combine(replies):
             buttons = list(reply.buttons)
             if reply.forget:
@@ -419,6 +472,5 @@ class TelegramInput(MessagingInput):
             parts = split(reply.text, lambda part: len(part) <= MAX_MESSAGE_CHARS) or [""]
             for index, part in enumerate(parts):
                 last = index == len(parts) - 1
-                message_id = await self.sender.send_text(chat_id, part or "…",
-                                                         buttons if last else None)
-                self.history.add(person, message_id)
+                sends.append({"text": part or "…", "buttons": buttons if last else []})
+        return {"sends": sends, "urgent": any(reply.urgent for reply in replies)}

@@ -4,9 +4,10 @@ What it does that Rasa's built-in Twilio channel does not:
 
 * 403 for a request whose `X-Twilio-Signature` does not validate (twilio's `RequestValidator`,
   against `PUBLIC_BASE_URL` + the path, so it works behind a proxy), or for another account;
-* each `MessageSid` handled once; the webhook is answered at once with empty TwiML and the
-  answer is sent through the REST API (async client), so Twilio's 15-second limit is never
-  at risk and a send error never becomes a webhook error;
+* each `MessageSid` handled once (the durable inbox's keyed hash of it); the webhook is
+  answered with empty TwiML as soon as the message is stored, and the answer is sent through
+  the REST API (async client) from the inbox, so Twilio's 15-second limit is never at risk, a
+  send error never becomes a webhook error and a crash loses nothing;
 * the conversation id is a keyed pseudonym of "sms" or "whatsapp" plus the number;
 * media without text (voice notes, photos...): a short answer in the person's language; a
   WhatsApp location sets the country (the coordinates are not kept);
@@ -44,21 +45,23 @@ from twilio.rest import Client
 from bot.channels.base import (
     MORE_HINT,
     ChannelStats,
+    Limiter,
+    LimiterFactory,
     MessagingInput,
-    PendingMore,
     PermanentFailure,
-    RateLimiter,
     Reply,
     RetryPolicy,
     TemporaryFailure,
     Unreachable,
     command,
     is_more,
+    local_limiter,
     phrase,
     run_turn,
     with_retries,
 )
 from bot.channels.geo import country_at
+from bot.inbox import Taken
 from bot.optouts import OptOutStore
 from bot.pseudonym import pseudonym
 from bot.settings import Settings, TwilioSettings
@@ -197,12 +200,14 @@ class TwilioSender:
         *,
         rate: float = 10.0,
         policy: RetryPolicy | None = None,
+        limiter: LimiterFactory = local_limiter,
     ) -> None:
         self.settings = settings
         self.stats = stats
         self.policy = policy or RetryPolicy()
         self._rate = rate
-        self._limiters: dict[str, RateLimiter] = {}
+        self._make_limiter = limiter
+        self._limiters: dict[str, Limiter] = {}
         self._client: Client | None = None
 
     @property
@@ -231,7 +236,9 @@ class TwilioSender:
         `sender` is a number or a Messaging Service. `weight` is what the send costs against
         the sender's rate (an SMS's segments count against its MPS).
         """
-        limiter = self._limiters.setdefault(sender, RateLimiter(self._rate))
+        if sender not in self._limiters:
+            self._limiters[sender] = self._make_limiter(f"twilio:{sender}", self._rate)
+        limiter = self._limiters[sender]
         params: dict[str, Any] = {"to": to}
         if content_sid:
             params["content_sid"] = content_sid
@@ -304,8 +311,8 @@ class TwilioInput(MessagingInput):
         self.twilio = settings.twilio
         self.validator = RequestValidator(settings.twilio.auth_token)
         self.sender = sender or TwilioSender(
-            settings.twilio, self.stats, rate=settings.twilio_send_rate / settings.serve_workers)
-        self.pending = PendingMore()
+            settings.twilio, self.stats, rate=self.send_rate(settings.twilio_send_rate),
+            limiter=self.make_limiter)
         self._reports: Any = None
 
     @classmethod
@@ -323,7 +330,7 @@ class TwilioInput(MessagingInput):
     ) -> Blueprint:
         """Return the webhook routes."""
         webhook = Blueprint("twilio_webhook", __name__)
-        self.add_health_and_shutdown(webhook, self.sender.close)
+        self.add_health_and_shutdown(webhook, self.sender.close, on_new_message)
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
@@ -336,17 +343,23 @@ class TwilioInput(MessagingInput):
             except RequestError as error:
                 self.stats.malformed += 1
                 return response.text(str(error), status=400)
-            if self.background.full and incoming.opt is None:
+            if self.full and incoming.opt is None:
                 # Twilio does not deliver a message twice, so ask the person to resend; an
                 # opt-out or opt-in still goes through.
                 self.stats.deferred += 1
                 return response.text(BUSY_TWIML, content_type="text/xml")
             sid = form.get("MessageSid") or form.get("SmsSid")
-            if not self.seen.first_time(f"message:{sid}"):
-                self.stats.duplicates += 1
-            else:
+            self.start_worker(on_new_message)
+            try:
+                added = await self.accept(f"message:{sid}", incoming.person, vars(incoming))
+            except Exception as error:  # the database is unreachable: ask for the message again
+                logger.error("inbox: a message was not stored (%s)", type(error).__name__)
+                self.stats.deferred += 1
+                return response.text(BUSY_TWIML, content_type="text/xml")
+            if added:
                 self.stats.received += 1
-                self.background.spawn(self.handle(incoming, on_new_message))
+            else:
+                self.stats.duplicates += 1
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
         @webhook.route("/status", methods=["POST"])
@@ -388,48 +401,68 @@ class TwilioInput(MessagingInput):
                 return
             await asyncio.sleep(REPORT_RETRY_SECONDS)
 
-    async def handle(
-        self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    async def process(
+        self, taken: Taken, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> None:
-        """Answer one message, after the person's earlier ones."""
+        """Answer one message from the inbox, or finish an answer a dead process started."""
+        assert taken.message is not None
+        incoming = Incoming(**taken.message)
         await self.in_order(incoming.person, incoming.kind,
-                            lambda: self._handle(incoming, on_new_message))
+                            lambda: self._handle(taken, incoming, on_new_message))
 
     async def _handle(
-        self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        self, taken: Taken, incoming: Incoming,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> None:
         person = incoming.person
+        plan = taken.plan
+        fresh = plan is None
+        if plan is None:
+            plan = await self._plan_turn(incoming, on_new_message)
+
+        if plan.get("more") is not None:  # kept before the send, so a quick MORE finds it
+            rest, language = plan["more"]
+            await self.pending.put(person, rest, language)
+
+        async def send(item: dict[str, Any]) -> None:
+            await self.sender.send(incoming.address, incoming.reply_from, item["body"])
+
+        await self.run_plan(taken, plan, fresh, send)
+
+    async def _plan_turn(
+        self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> dict[str, Any]:
+        person = incoming.person
         if incoming.more:
-            kept = self.pending.take(person)
+            kept = await self.pending.take(person)
             if kept is not None:
-                await self._send_sms(incoming, kept[0], kept[1])
-                return
+                return self._sms_plan(kept[0], kept[1])
         if incoming.opt == "out":
             await self.opt_out(person, incoming.kind, "stop")
         elif incoming.opt == "in":
             await self.opt_in(person)
-        self.pending.forget(person)
+        await self.pending.forget(person)
         replies = await run_turn(on_new_message, incoming.text, person, incoming.kind)
         await self.after_turn(person, incoming.kind, incoming.address, replies)
-        await self.deliver(incoming, replies)
+        return self.plan(incoming.kind, replies)
 
-    async def deliver(self, incoming: Incoming, replies: list[Reply]) -> None:
-        """Send the replies: one budgeted SMS, or one WhatsApp message per reply."""
+    def plan(self, kind: str, replies: list[Reply]) -> dict[str, Any]:
+        """Return the sends of a turn's replies: one budgeted SMS, or one WhatsApp message per
+        reply."""
+        urgent = any(reply.urgent for reply in replies)
         texts = [reply.text for reply in replies if reply.text]
         if not texts:
-            return
+            return {"sends": [], "urgent": urgent}
         language = next((r.language for r in reversed(replies) if r.language), None)
-        if incoming.kind == "sms":
-            await self._send_sms(incoming, "\n\n".join(texts), language)
-            return
-        for text in texts:
-            for part in split(text, lambda part: len(part) <= WHATSAPP_MAX_CHARS):
-                await self.sender.send(incoming.address, incoming.reply_from, part)
+        if kind == "sms":
+            return {**self._sms_plan("\n\n".join(texts), language), "urgent": urgent}
+        sends = [{"body": part} for text in texts
+                 for part in split(text, lambda part: len(part) <= WHATSAPP_MAX_CHARS)]
+        return {"sends": sends, "urgent": urgent}
 
-    async def _send_sms(self, incoming: Incoming, text: str, language: str | None) -> None:
+    def _sms_plan(self, text: str, language: str | None) -> dict[str, Any]:
         # Sent accent-folded when that makes it GSM-7: a Spanish or French answer then costs
-        # less than half the segments (`bot.sms.gsm_fold`).
+        # less than half the segments (`bot.sms.gsm_fold`). The rest waits for MORE.
         body, rest = fit_budget(gsm_fold(text), self.settings.sms_segment_budget,
                                 gsm_fold(phrase(MORE_HINT, language)))
-        await self.sender.send(incoming.address, incoming.reply_from, body)
-        self.pending.put(incoming.person, rest, language)
+        return {"sends": [{"body": body}], "more": [rest, language], "urgent": False}

@@ -291,3 +291,20 @@ async def test_a_barely_likely_emergency_gets_did_you_mean_not_the_emergency_ans
     await ActionHandleFallback().run(dispatcher, make_tracker(
         "nlu_fallback", "qwerty zxcv", language="en", ranking=ranking), {})
     assert texts(dispatcher)[0].startswith(content.message("did_you_mean", "en"))
+
+
+async def test_emergency_and_protection_answers_are_marked_urgent_others_not(
+    dispatcher: CollectingDispatcher,
+) -> None:
+    """The channels resend an urgent answer cut short by a crash rather than risk losing it."""
+    await ActionAnswerTopic().run(
+        dispatcher, make_tracker("emergency", "ambulance now", language="en"), {})
+    assert dispatcher.messages and all(m.get("urgent") for m in dispatcher.messages)
+    dispatcher.messages.clear()
+    await ActionAnswerTopic().run(
+        dispatcher, make_tracker("gbv", "my husband beats me", language="en"), {})
+    assert all(m.get("urgent") for m in dispatcher.messages)
+    dispatcher.messages.clear()
+    await ActionAnswerTopic().run(
+        dispatcher, make_tracker("health_cost", "is the doctor free", language="en"), {})
+    assert dispatcher.messages and not any(m.get("urgent") for m in dispatcher.messages)

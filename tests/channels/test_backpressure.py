@@ -66,7 +66,7 @@ async def served(
     monkeypatch.setattr(Sanic, "test_mode", True)
     app = Sanic(f"backpressure{next(_apps)}")
     for channel in (telegram, twilio):
-        channel.background.limit = 2
+        channel.inbox_limit = 2
         app.blueprint(channel.blueprint(held), url_prefix=f"/webhooks/{channel.name()}")
     port = free_port()
     server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
@@ -76,8 +76,8 @@ async def served(
         yield f"http://127.0.0.1:{port}", telegram, twilio, held
     finally:
         held.release.set()
-        await telegram.background.drain()
-        await twilio.background.drain()
+        await telegram.stop_worker()
+        await twilio.stop_worker()
         await telegram.sender.close()
         await twilio.sender.close()
         server.close()
@@ -129,7 +129,7 @@ async def test_telegram_gets_503_with_retry_after_and_its_redelivery_is_answered
         assert busy.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
         assert telegram.stats.deferred == 1
         held.release.set()
-        assert await wait_until(lambda: len(telegram.background) == 0)
+        assert await wait_until(lambda: telegram.backlog == 0)
         # Telegram delivers the same update again: it is new to us, so it is answered.
         assert (await post_update(session, base, 3, 503)).status == 200
         assert await wait_until(lambda: len(held.texts) == 3)
@@ -152,5 +152,5 @@ async def test_twilio_asks_to_write_again_but_stop_still_goes_through(
         assert status == 200 and "<Message>" not in body
         assert twilio.stats.deferred == 1
         held.release.set()
-        assert await wait_until(lambda: len(twilio.background) == 0)
+        assert await wait_until(lambda: twilio.backlog == 0)
     assert held.texts.count("hi") == 2

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.channels.base import SeenUpdates, is_more
+from bot.channels.base import is_more
 from bot.channels.telegram import CLEAR_PAYLOAD, UpdateError, parse_update
 from bot.channels.twilio import RequestError, keyword, parse_form
 from bot.pseudonym import pseudonym
@@ -158,14 +158,6 @@ def test_keywords_media_location_and_more() -> None:
 def test_a_webhook_without_sender_or_sid_is_malformed() -> None:
     with pytest.raises(RequestError):
         parse_form({"Body": "hi"}, TWILIO)
-
-
-def test_an_update_is_handled_once() -> None:
-    seen = SeenUpdates(capacity=3)
-    assert seen.first_time("a") and not seen.first_time("a")
-    for key in "bcd":
-        assert seen.first_time(key)
-    assert seen.first_time("a"), "the oldest is forgotten beyond capacity"
 
 
 @pytest.mark.parametrize("text", ["MORE", "plus", "Mas", "المزيد", "more."])

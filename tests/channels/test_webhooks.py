@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bot.content import load_content
+from bot.inbox import person_key
 from bot.paths import CONTENT_DIR
 from bot.pseudonym import pseudonym
 from bot.sms import encoding, segments
@@ -346,6 +347,26 @@ def test_no_raw_identifier_or_text_reaches_the_logs_or_the_database(
         stored += path.read_bytes()
     for raw in (str(telegram.chat_id), sms.number.lstrip("+"), secret_words):
         assert raw.encode() not in stored
+    # The inbox held both messages, encrypted; once answered, nothing of them is left but a
+    # keyed hash of the vendor's message id and an hour.
+    key = PSEUDONYM_KEY.encode()
+    pseudonyms = {pseudonym(key, "telegram", str(telegram.chat_id)),
+                  pseudonym(key, "sms", sms.number)}
+    for value in pseudonyms:
+        assert value.encode() not in stored, "the inbox keeps a keyed hash, not the pseudonym"
+    people = {person_key(key, value) for value in pseudonyms}
+    assert _eventually(lambda: _inbox_rows(server, people) == [])
+    with sqlite3.connect(server.database) as db:
+        done = db.execute("SELECT payload, plan, person, received_at FROM inbox "
+                          "WHERE state = 'done'").fetchall()
+    assert done and all(row == (None, None, None, None) for row in done)
+
+
+def _inbox_rows(server: RunningServer, people: set[str]) -> list[Any]:
+    assert server.database is not None
+    with sqlite3.connect(server.database) as db:
+        rows = db.execute("SELECT person, state FROM inbox WHERE state != 'done'").fetchall()
+    return [row for row in rows if row[0] in people]
 
 
 def _eventually(check: Any, timeout: float = 10.0) -> bool:

@@ -74,6 +74,8 @@ class LoopbackServer(ThreadingHTTPServer):
     """
 
     daemon_threads = True
+    #: socketserver's default of 5 drops connection bursts from several servers' pools.
+    request_queue_size = 128
 
     def __init__(self, respond: Respond, content_type: str = "application/json") -> None:
         self.respond = respond
