@@ -245,12 +245,16 @@ def main() -> None:
             assert postgres is not None
             inbox_cost(postgres.create_database(), "PostgreSQL")
             return
-        redis = ThrowawayRedis().start()
         with FakeTelegram(TELEGRAM_TOKEN) as fake_telegram, \
                 FakeTwilio(TWILIO_SID, TWILIO_TOKEN) as fake_twilio:
             counts = [2] if args.crash or args.rolling else \
                 [int(n) for n in args.instances.split(",")]
             for count in counts:
+                # A fresh Redis and database for each count: the runs reuse the same chats,
+                # and conversations left in Redis by the previous count would make every turn
+                # of the next one replay a longer tracker (it once read as "more servers are
+                # slower": the second count measured was slow, whichever it was).
+                redis = ThrowawayRedis().start()
                 with tempfile.TemporaryDirectory() as folder:
                     database = postgres.create_database() if postgres else None
                     env = shared_env(fake_telegram, fake_twilio, Path(folder), redis, database)
@@ -268,7 +272,7 @@ def main() -> None:
                         nginx.stop()
                         for instance in instances:
                             instance.stop()
-        redis.stop()
+                        redis.stop()
     finally:
         if postgres is not None:
             postgres.stop()
