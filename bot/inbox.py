@@ -311,9 +311,7 @@ class Inbox:
         if not row_ids:
             return
         with self.engine.begin() as connection:
-            connection.execute(update(inbox).where(inbox.c.id.in_(row_ids),
-                                                   inbox.c.owner.like(f"{self.owner}/%"),
-                                                   inbox.c.state == "taken")
+            connection.execute(self._owned(row_ids)
                                .values(lease_until=time.time() + self.lease_seconds))
 
     def release(self, row_ids: list[int]) -> None:
@@ -321,10 +319,14 @@ class Inbox:
         if not row_ids:
             return
         with self.engine.begin() as connection:
-            connection.execute(update(inbox).where(inbox.c.id.in_(row_ids),
-                                                   inbox.c.owner.like(f"{self.owner}/%"),
-                                                   inbox.c.state == "taken")
+            connection.execute(self._owned(row_ids)
                                .values(state="queued", owner=None, lease_until=None))
+
+    def _owned(self, row_ids: list[int]) -> Any:
+        """Return an UPDATE of the rows among `row_ids` this process still holds."""
+        return update(inbox).where(inbox.c.id.in_(row_ids),
+                                   inbox.c.owner.like(f"{self.owner}/%"),
+                                   inbox.c.state == "taken")
 
     def backlog(self) -> int:
         """Return how many rows of this channel are not done."""

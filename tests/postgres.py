@@ -117,6 +117,16 @@ def _user_exists(name: str) -> bool:
     return True
 
 
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    """Terminate a server the tests started, killing it after 10 s (Redis, nginx)."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def wait_for_port(port: int, timeout: float = 10.0) -> bool:
     """Return True once something accepts connections on 127.0.0.1:`port`."""
     import socket

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from bot.server import free_port
-from tests.postgres import wait_for_port
+from tests.postgres import stop_process, wait_for_port
 
 
 class RedisUnavailable(RuntimeError):
@@ -52,12 +52,7 @@ class ThrowawayRedis:
 
     def stop(self) -> None:
         """Stop the server and delete its folder."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process)
         self.process = None
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
