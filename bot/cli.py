@@ -105,9 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
         "coverage", help="per country and language: topics and services present, verified, "
         "stale")
     cover.add_argument("--format", choices=("text", "csv"), default="text")
-    cover.add_argument("--by", choices=("language", "city"), default="language",
-                       help="per country and language (topics and services), or per city "
-                       "(directory services with a number, verified, by type)")
+    cover.add_argument("--by", choices=("language", "city", "translation"), default="language",
+                       help="per country and language (topics and services, then texts "
+                       "reviewed per language), per city (directory services with a number, "
+                       "verified, by type), or every untranslated or unreviewed text")
     cover.add_argument("--content-dir", type=Path, default=None)
     cover.set_defaults(handler=cmd_content_coverage)
 
@@ -388,7 +389,12 @@ def cmd_content_coverage(args: argparse.Namespace, settings: Settings) -> int:
         coverage,
         coverage_csv,
         coverage_text,
+        review_csv,
+        review_list_text,
+        review_text,
     )
+    from bot.content.model import ContentError
+    from bot.content.translations import review
 
     content = _load(args.content_dir or settings.content_dir)
     if content is None:
@@ -398,9 +404,19 @@ def cmd_content_coverage(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(city_coverage_csv(cities) if args.format == "csv"
                          else city_coverage_text(cities) + "\n")
         return 0
+    try:
+        reviews = review(content)
+    except ContentError as error:
+        print(f"migrant-bot: {error}", file=sys.stderr)
+        return 1
+    if args.by == "translation":
+        sys.stdout.write(review_csv(reviews) if args.format == "csv"
+                         else review_list_text(reviews) + "\n")
+        return 0
     rows = coverage(content, max_age_days=settings.content_max_age_days,
                     directory_max_age_days=settings.directory_max_age_days)
-    sys.stdout.write(coverage_csv(rows) if args.format == "csv" else coverage_text(rows) + "\n")
+    sys.stdout.write(coverage_csv(rows) if args.format == "csv"
+                     else f"{coverage_text(rows)}\n\n{review_text(reviews)}\n")
     return 0
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot import sms
+from bot.content import translations
 from bot.content.directory import (
     ATTRIBUTES,
     COSTS,
@@ -78,9 +79,56 @@ def check_content(
     findings = list(_check(content, max_age_days, today))
     findings += check_directory(content, today=today, max_age_days=directory_age)
     findings += check_phrasings(Path(root), content.languages)
+    findings += check_review(content)
     if strict:
         findings = [Finding("error", f.where, f.message) for f in findings]
     return findings
+
+
+def check_review(content: Content) -> list[Finding]:
+    """Warn about each language with texts no native speaker reviewed; check the numbers.
+
+    A translation must say what the English says: the same figures (phone numbers, days, ages,
+    years), so a text whose numbers differ from the English is an error in any language. Opening
+    hours are written each language's way ("9:00-17:00", "9h-17h", "24/7", "24h/24") and are
+    left to the reviewer.
+    """
+    try:
+        statuses = translations.load_translations(content.root)
+    except ContentError as error:
+        return [Finding("error", translations.TRANSLATIONS_FILE, str(error))]
+    findings = []
+    every = translations.texts(content)
+    for language, status in statuses.items():
+        if language not in content.languages:
+            findings.append(Finding("error", translations.TRANSLATIONS_FILE,
+                                    f"{language} is not a supported language"))
+        unknown = sorted(status.reviewed - set(every))
+        if unknown:
+            findings.append(Finding("error", f"{translations.TRANSLATIONS_FILE}: {language}",
+                                    f"reviewed keys that name no text: {', '.join(unknown)}"))
+    for language, result in translations.review(content, statuses).items():
+        if result.unreviewed:
+            findings.append(Finding(
+                "warning", f"{translations.TRANSLATIONS_FILE}: {language}",
+                f"{len(result.unreviewed)} of {result.total} texts not reviewed by a native "
+                f"speaker (translation: unreviewed, {result.written}); "
+                "`content coverage` lists them"))
+    for key, value in every.items():
+        if key.endswith("/hours"):
+            continue
+        expected = figures(value.get("en", ""))
+        for language, text in value.items():
+            if language != "en" and figures(text) != expected:
+                findings.append(Finding(
+                    "error", key, f"{language}: numbers {sorted(figures(text))} differ from "
+                    f"en {sorted(expected)}"))
+    return findings
+
+
+def figures(text: str) -> set[str]:
+    """Return the numbers a text prints (digit runs; spaces and dots inside a number ignored)."""
+    return set(re.findall(r"\d+", re.sub(r"(?<=\d)[ .](?=\d)", "", text)))
 
 
 def check_phrasings(root: Path, languages: tuple[str, ...],

@@ -1,5 +1,9 @@
 """What the content covers, per country and language: `migrant-bot content coverage`.
 
+Then, per language, how many of the texts the assistant sends are translated and how many of
+those a native speaker reviewed (`bot.content.translations`); `--by translation` lists every
+untranslated or unreviewed text.
+
 For each country and language, each topic is *present* when the person gets its whole answer in
 that language (the general text and, where the country matters, the country part), *verified*
 when neither the answer nor a fact it prints is unverified (low confidence), and *stale* when a
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from bot.content.directory import DIRECTORY_MAX_AGE_DAYS, NATIONAL, SERVICE_TYPES
 from bot.content.model import TOPIC_INTENTS, Content, Provenance
 from bot.content.render import placeholders
+from bot.content.translations import LanguageReview
 
 
 @dataclass(frozen=True)
@@ -186,3 +191,37 @@ def city_coverage_text(rows: list[CityRow]) -> str:
     lines.append("entries are counted once per service type they offer; verified = with a "
                  "number, confirmed, and verified within the allowed age")
     return "\n".join(lines)
+
+
+def review_text(reviews: dict[str, LanguageReview]) -> str:
+    """Return one line per language: texts translated, reviewed, unreviewed, missing."""
+    lines = [f"{'lang':<4} {'texts':>5} {'reviewed':>8} {'unreviewed':>10} {'missing':>7}  "
+             "written"]
+    for language, r in reviews.items():
+        lines.append(f"{language:<4} {r.total:>5} {r.reviewed:>8} {len(r.unreviewed):>10} "
+                     f"{len(r.untranslated):>7}  {r.written or '-'}")
+    lines.append("unreviewed = written without a native speaker's review (translations.yml); "
+                 "--by translation lists them")
+    return "\n".join(lines)
+
+
+def _review_rows(reviews: dict[str, LanguageReview]) -> list[tuple[str, str, str]]:
+    return [(language, key, state) for language, r in reviews.items()
+            for state, keys in (("missing", r.untranslated), ("unreviewed", r.unreviewed))
+            for key in keys]
+
+
+def review_list_text(reviews: dict[str, LanguageReview]) -> str:
+    """Return every untranslated or unreviewed text, one line each, per language."""
+    rows = _review_rows(reviews)
+    lines = [f"{language:<4} {state:<10} {key}" for language, key, state in rows]
+    return "\n".join(lines) if lines else "every text is translated and reviewed"
+
+
+def review_csv(reviews: dict[str, LanguageReview]) -> str:
+    """Return every untranslated or unreviewed text as CSV rows."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["language", "key", "state"])
+    writer.writerows(_review_rows(reviews))
+    return out.getvalue()

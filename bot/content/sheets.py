@@ -6,7 +6,15 @@ programs read Arabic right):
 * `directory.csv`: one row per service; lists separated by "; "; attributes `yes`, `no` or empty
   (not known); one column per language for the note and the opening hours;
 * `answers.csv`: one row per answer text (`part` = `title`, `general` or a country), one column per
-  language, with the source, confidence and review date.
+  language, with the source, confidence and review date;
+* `messages.csv`: one row per conversation sentence (`message/<name>`), fact label
+  (`fact/<Country>/<fact>`) and country name (`place/<Country>`), one column per language.
+
+Each language whose translation awaits a native speaker's review (`translations.yml`) has a
+`review_<language>` column on every sheet: `unreviewed` or `reviewed`. A reviewer reads the
+row, corrects the text, writes `reviewed`, and the import records it. Message texts are edited
+through the sheet; fact labels and country names are edited in `countries.yml` and
+`places.yml` (their rows carry the review state only).
 
 `migrant-bot content import` reads them back, validates every row (a bad row is reported with its
 number and nothing is written), reports what changed, and writes only the files whose data
@@ -36,9 +44,19 @@ from bot.content.directory import (
     parse_entry,
 )
 from bot.content.model import CONFIDENCE_LEVELS, TOPIC_INTENTS, Content, ContentError, load_content
+from bot.content.translations import (
+    REVIEWED,
+    TRANSLATIONS_FILE,
+    UNREVIEWED,
+    TranslationStatus,
+    dump_translations,
+    load_translations,
+    texts,
+)
 
 DIRECTORY_SHEET = "directory.csv"
 ANSWERS_SHEET = "answers.csv"
+MESSAGES_SHEET = "messages.csv"
 LIST_SEPARATOR = "; "
 YES, NO = "yes", "no"
 
@@ -52,27 +70,52 @@ class ImportResult:
     written: list[Path] = field(default_factory=list)
 
 
-def directory_columns(languages: tuple[str, ...]) -> list[str]:
+def review_columns(statuses: dict[str, TranslationStatus]) -> list[str]:
+    """Return the review-state columns: one per language awaiting review."""
+    return [f"review_{language}" for language in statuses]
+
+
+def _review_cells(statuses: dict[str, TranslationStatus], keys: list[str]) -> dict[str, str]:
+    return {f"review_{language}": REVIEWED if set(keys) <= status.reviewed else UNREVIEWED
+            for language, status in statuses.items()}
+
+
+def directory_columns(languages: tuple[str, ...],
+                      statuses: dict[str, TranslationStatus] | None = None) -> list[str]:
     """Return the columns of the directory sheet."""
     return [
         "country", "id", "organisation", "city", "services", "phone", "whatsapp", "web",
         "address", *(f"hours_{lang}" for lang in languages), "languages", "cost", *ATTRIBUTES,
         *(f"note_{lang}" for lang in languages), "source", "source_url", "confidence",
-        "unverified", "last_verified",
+        "unverified", "last_verified", *review_columns(statuses or {}),
     ]
 
 
-def answers_columns(languages: tuple[str, ...]) -> list[str]:
+def answers_columns(languages: tuple[str, ...],
+                    statuses: dict[str, TranslationStatus] | None = None) -> list[str]:
     """Return the columns of the answers sheet."""
-    return ["topic", "part", "source", "confidence", "unverified", "last_reviewed", *languages]
+    return ["topic", "part", "source", "confidence", "unverified", "last_reviewed", *languages,
+            *review_columns(statuses or {})]
+
+
+def messages_columns(languages: tuple[str, ...],
+                     statuses: dict[str, TranslationStatus] | None = None) -> list[str]:
+    """Return the columns of the messages sheet."""
+    return ["key", *languages, *review_columns(statuses or {})]
+
+
+def _directory_keys(entry: Service) -> list[str]:
+    return [f"directory/{entry.id}/note", *([f"directory/{entry.id}/hours"] if entry.hours else [])]
 
 
 def _yes_no(value: bool | None) -> str:
     return "" if value is None else YES if value else NO
 
 
-def directory_rows(content: Content) -> list[dict[str, str]]:
+def directory_rows(content: Content,
+                   statuses: dict[str, TranslationStatus] | None = None) -> list[dict[str, str]]:
     """Return the directory sheet's rows, country by country in file order."""
+    statuses = statuses or {}
     rows = []
     for entry in content.directory.all_entries() if content.directory else []:
         row = {
@@ -91,6 +134,7 @@ def directory_rows(content: Content) -> list[dict[str, str]]:
             row[f"note_{language}"] = entry.note.get(language, "")
         for name in ATTRIBUTES:
             row[name] = _yes_no(entry.attributes.get(name))
+        row.update(_review_cells(statuses, _directory_keys(entry)))
         rows.append(row)
     return rows
 
@@ -105,8 +149,10 @@ def _provenance_cells(raw: dict[str, Any], inherit: dict[str, str]) -> dict[str,
     }
 
 
-def answers_rows(content: Content) -> list[dict[str, str]]:
+def answers_rows(content: Content,
+                 statuses: dict[str, TranslationStatus] | None = None) -> list[dict[str, str]]:
     """Return the answers sheet's rows: each topic's title, general text and country parts."""
+    statuses = statuses or {}
     rows = []
     for name in TOPIC_INTENTS:
         path = content.root / "topics" / f"{name}.yml"
@@ -115,12 +161,24 @@ def answers_rows(content: Content) -> list[dict[str, str]]:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         topic_cells = _provenance_cells(raw, {})
         blank = dict.fromkeys(topic_cells, "")
-        rows.append({"topic": name, "part": "title", **blank, **_texts(raw.get("title"))})
-        rows.append({"topic": name, "part": "general", **topic_cells, **_texts(raw.get("text"))})
+        rows.append({"topic": name, "part": "title", **blank, **_texts(raw.get("title")),
+                     **_review_cells(statuses, [f"topic/{name}/title"])})
+        rows.append({"topic": name, "part": "general", **topic_cells, **_texts(raw.get("text")),
+                     **_review_cells(statuses, [f"topic/{name}/general"])})
         for country, part in (raw.get("countries") or {}).items():
             rows.append({"topic": name, "part": country,
-                         **_provenance_cells(part, topic_cells), **_texts(part.get("text"))})
+                         **_provenance_cells(part, topic_cells), **_texts(part.get("text")),
+                         **_review_cells(statuses, [f"topic/{name}/{country}"])})
     return rows
+
+
+def messages_rows(content: Content,
+                  statuses: dict[str, TranslationStatus] | None = None) -> list[dict[str, str]]:
+    """Return the messages sheet's rows: sentences, fact labels and country names."""
+    statuses = statuses or {}
+    return [{"key": key, **value, **_review_cells(statuses, [key])}
+            for key, value in texts(content).items()
+            if key.split("/")[0] in ("message", "fact", "place")]
 
 
 def _texts(raw: Any) -> dict[str, str]:
@@ -136,13 +194,19 @@ def _write_csv(path: Path, columns: list[str], rows: list[dict[str, str]]) -> No
 
 
 def export_sheets(content: Content, out: Path) -> list[Path]:
-    """Write `directory.csv` and `answers.csv` into the folder `out`; return their paths."""
+    """Write the directory, answers and messages sheets into `out`; return their paths."""
     out.mkdir(parents=True, exist_ok=True)
+    statuses = load_translations(content.root)
     directory = out / DIRECTORY_SHEET
     answers = out / ANSWERS_SHEET
-    _write_csv(directory, directory_columns(content.languages), directory_rows(content))
-    _write_csv(answers, answers_columns(content.languages), answers_rows(content))
-    return [directory, answers]
+    messages = out / MESSAGES_SHEET
+    languages = content.languages
+    _write_csv(directory, directory_columns(languages, statuses),
+               directory_rows(content, statuses))
+    _write_csv(answers, answers_columns(languages, statuses), answers_rows(content, statuses))
+    _write_csv(messages, messages_columns(languages, statuses),
+               messages_rows(content, statuses))
+    return [directory, answers, messages]
 
 
 def _read_csv(path: Path, columns: list[str],
@@ -163,6 +227,40 @@ def _read_csv(path: Path, columns: list[str],
 
 def _split(cell: str) -> list[str]:
     return [part.strip() for part in cell.replace(",", ";").split(";") if part.strip()]
+
+
+class _Reviews:
+    """The review states a sheet's `review_<language>` cells ask for."""
+
+    def __init__(self, statuses: dict[str, TranslationStatus]) -> None:
+        self.statuses = statuses
+        self.wanted: dict[tuple[str, str], bool] = {}
+
+    def read(self, row: dict[str, str], keys: list[str], where: str,
+             errors: list[str]) -> None:
+        for language in self.statuses:
+            cell = row.get(f"review_{language}", "").lower()
+            if cell not in ("", REVIEWED, UNREVIEWED):
+                errors.append(f"{where}: review_{language} must be {REVIEWED} or {UNREVIEWED}, "
+                              f"not {cell!r}")
+                continue
+            for key in keys:
+                self.wanted[(language, key)] = cell == REVIEWED
+
+    def apply(self, root: Path, result: ImportResult) -> dict[Path, str]:
+        """Return the new translations.yml when a review state changed."""
+        statuses = dict(self.statuses)
+        for (language, key), reviewed in self.wanted.items():
+            status = statuses[language]
+            if (key in status.reviewed) == reviewed:
+                continue
+            keys = status.reviewed | {key} if reviewed else status.reviewed - {key}
+            statuses[language] = TranslationStatus(language, status.written, frozenset(keys))
+            result.changes.append(f"{TRANSLATIONS_FILE}: {language} {key} "
+                                  f"{REVIEWED if reviewed else UNREVIEWED}")
+        if statuses == self.statuses:
+            return {}
+        return {root / TRANSLATIONS_FILE: dump_translations(statuses)}
 
 
 def _row_to_raw(row: dict[str, str], languages: tuple[str, ...], where: str) -> dict[str, Any]:
@@ -192,9 +290,10 @@ def _row_to_raw(row: dict[str, str], languages: tuple[str, ...], where: str) -> 
     return raw
 
 
-def _import_directory(content: Content, path: Path, result: ImportResult) -> dict[Path, str]:
+def _import_directory(content: Content, path: Path, result: ImportResult,
+                      reviews: _Reviews) -> dict[Path, str]:
     """Validate the directory sheet; return the new text of each directory file that changed."""
-    columns = directory_columns(content.languages)
+    columns = directory_columns(content.languages, reviews.statuses)
     rows = _read_csv(path, columns, result.errors)
     old = content.directory.countries if content.directory else {}
     new_entries: dict[str, list[Service]] = {country: [] for country in old}
@@ -218,6 +317,7 @@ def _import_directory(content: Content, path: Path, result: ImportResult) -> dic
             result.errors.append(f"{where}: id {entry.id!r} already on row {seen[entry.id]}")
             continue
         seen[entry.id] = number
+        reviews.read(row, _directory_keys(entry), where, result.errors)
         previous = {e.id: e for e in old[country].entries}.get(entry.id)
         for number_cell in entry.phone if previous else ():
             if number_cell.isdigit() and ({f"+{number_cell}", f"0{number_cell}"}
@@ -255,9 +355,10 @@ def _import_directory(content: Content, path: Path, result: ImportResult) -> dic
     return changed
 
 
-def _import_answers(content: Content, path: Path, result: ImportResult) -> dict[Path, str]:
+def _import_answers(content: Content, path: Path, result: ImportResult,
+                    reviews: _Reviews) -> dict[Path, str]:
     """Validate the answers sheet; return the new text of each topic file that changed."""
-    columns = answers_columns(content.languages)
+    columns = answers_columns(content.languages, reviews.statuses)
     rows = _read_csv(path, columns, result.errors)
     topics: dict[str, dict[str, Any]] = {}
     originals: dict[str, str] = {}
@@ -274,6 +375,8 @@ def _import_answers(content: Content, path: Path, result: ImportResult) -> dict[
             originals[name] = file.read_text(encoding="utf-8")
             topics[name] = yaml.safe_load(originals[name]) or {}
         raw = topics[name]
+        if part == "title" or part == "general" or part in content.countries:
+            reviews.read(row, [f"topic/{name}/{part}"], where, result.errors)
         texts = {lang: row[lang] for lang in content.languages}
         empty = [lang for lang, text in texts.items() if not text]
         if empty:
@@ -309,6 +412,54 @@ def _import_answers(content: Content, path: Path, result: ImportResult) -> dict[
         if text != originals[name]:
             changed[content.root / "topics" / f"{name}.yml"] = text
     return changed
+
+
+def _import_messages(content: Content, path: Path, result: ImportResult,
+                     reviews: _Reviews) -> dict[Path, str]:
+    """Validate the messages sheet; return the new messages.yml when a sentence changed."""
+    rows = _read_csv(path, messages_columns(content.languages, reviews.statuses), result.errors)
+    current = texts(content)
+    file = content.root / "messages.yml"
+    original = file.read_text(encoding="utf-8")
+    raw = yaml.safe_load(original) or {}
+    for number, row in rows:
+        where = f"{path.name} row {number}"
+        key = row["key"]
+        if not any(row.values()):
+            continue
+        if key not in current or key.split("/")[0] not in ("message", "fact", "place"):
+            result.errors.append(f"{where}: unknown key {key!r}")
+            continue
+        reviews.read(row, [key], where, result.errors)
+        wanted = {lang: row[lang] for lang in content.languages}
+        empty = [lang for lang, text in wanted.items() if not text]
+        if empty:
+            result.errors.append(f"{where}: text missing in {', '.join(empty)}")
+            continue
+        edited = [lang for lang, text in wanted.items() if current[key].get(lang, "") != text]
+        if edited and not key.startswith("message/"):
+            result.errors.append(f"{where}: {key} is edited in "
+                                 f"{'countries.yml' if key.startswith('fact/') else 'places.yml'}"
+                                 ", not in the sheet")
+            continue
+        if edited:
+            _set_texts(raw["messages"], key.removeprefix("message/"), wanted,
+                       "messages.yml", result)
+    if result.errors:
+        return {}
+    text = _comment_header(original) + yaml.safe_dump(raw, allow_unicode=True, sort_keys=False,
+                                                       width=100)
+    return {file: text} if yaml.safe_load(text) != yaml.safe_load(original) else {}
+
+
+def _comment_header(text: str) -> str:
+    """Return the comment lines a file starts with."""
+    lines = []
+    for line in text.splitlines(keepends=True):
+        if not line.startswith("#"):
+            break
+        lines.append(line)
+    return "".join(lines)
 
 
 def _set_texts(target: dict[str, Any], key: str, texts: dict[str, str], label: str,
@@ -356,23 +507,28 @@ def import_sheets(root: Path, sheets: Path, *, dry_run: bool = False) -> ImportR
     """
     result = ImportResult()
     content = load_content(root)
-    files = ([sheets / DIRECTORY_SHEET, sheets / ANSWERS_SHEET] if sheets.is_dir()
-             else [sheets])
+    reviews = _Reviews(load_translations(root))
+    files = ([sheets / DIRECTORY_SHEET, sheets / ANSWERS_SHEET, sheets / MESSAGES_SHEET]
+             if sheets.is_dir() else [sheets])
     files = [f for f in files if f.is_file()]
     if not files:
-        result.errors.append(f"{sheets}: no {DIRECTORY_SHEET} or {ANSWERS_SHEET} found")
+        result.errors.append(f"{sheets}: no {DIRECTORY_SHEET}, {ANSWERS_SHEET} or "
+                             f"{MESSAGES_SHEET} found")
         return result
     changed: dict[Path, str] = {}
     for file in files:
         header = file.read_text(encoding="utf-8-sig").split("\n", 1)[0]
         if header.startswith("country,"):
-            changed.update(_import_directory(content, file, result))
+            changed.update(_import_directory(content, file, result, reviews))
         elif header.startswith("topic,"):
-            changed.update(_import_answers(content, file, result))
+            changed.update(_import_answers(content, file, result, reviews))
+        elif header.startswith("key,"):
+            changed.update(_import_messages(content, file, result, reviews))
         else:
-            result.errors.append(f"{file.name}: neither a directory nor an answers sheet")
+            result.errors.append(f"{file.name}: not a directory, answers or messages sheet")
     if result.errors:
         return result
+    changed.update(reviews.apply(root, result))
     if changed:
         result.errors += _check_result(root, changed)
     if result.errors or dry_run:

@@ -11,8 +11,9 @@ from bot.content import TOPIC_INTENTS, load_content
 from bot.content.check import check_content
 from bot.content.render import emergency_numbers_all, topic_answer
 from bot.paths import CONTENT_DIR
+from bot.settings import SUPPORTED_LANGUAGES
 
-LANGUAGES = ("en", "fr", "ar", "es")
+LANGUAGES = SUPPORTED_LANGUAGES
 COUNTRIES = ("Morocco", "Tunisia", "Egypt", "Libya", "Yemen")
 TODAY = dt.date(2026, 11, 23)
 

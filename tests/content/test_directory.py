@@ -29,8 +29,9 @@ from bot.content.directory import (
 )
 from bot.content.render import referral_page, referral_text, service_entry, services_text
 from bot.paths import CONTENT_DIR, REPO_ROOT
+from bot.settings import SUPPORTED_LANGUAGES
 
-LANGUAGES = ("en", "fr", "ar", "es")
+LANGUAGES = SUPPORTED_LANGUAGES
 COUNTRIES = ("Morocco", "Tunisia", "Egypt", "Libya", "Yemen")
 TODAY = dt.date(2026, 11, 23)
 FACTS = REPO_ROOT.parent / "shared" / "docs" / "country-facts.md"

@@ -16,8 +16,9 @@ from bot.content.check import check_content, check_phrasings
 from bot.content.phrasings import PHRASING_INTENTS, load_phrasings, training_yaml
 from bot.nlu.examples import read_examples
 from bot.paths import CONTENT_DIR, NLU_DATA_DIR, REPO_ROOT
+from bot.settings import SUPPORTED_LANGUAGES
 
-LANGUAGES = ("en", "fr", "ar", "es")
+LANGUAGES = SUPPORTED_LANGUAGES
 
 
 @pytest.fixture()

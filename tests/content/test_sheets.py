@@ -15,7 +15,13 @@ from bot.content import load_content
 from bot.content.coverage import coverage, coverage_text
 from bot.content.directory import SERVICE_TYPES
 from bot.content.model import TOPIC_INTENTS
-from bot.content.sheets import ANSWERS_SHEET, DIRECTORY_SHEET, export_sheets, import_sheets
+from bot.content.sheets import (
+    ANSWERS_SHEET,
+    DIRECTORY_SHEET,
+    MESSAGES_SHEET,
+    export_sheets,
+    import_sheets,
+)
 from bot.paths import CONTENT_DIR, REPO_ROOT
 
 
@@ -48,7 +54,7 @@ def _write(path: Path, rows: list[dict[str, str]]) -> None:
 def test_export_then_import_without_edits_changes_nothing_byte_for_byte(
         content_copy: Path, tmp_path: Path) -> None:
     sheets = export_sheets(load_content(content_copy), tmp_path / "sheets")
-    assert [p.name for p in sheets] == [DIRECTORY_SHEET, ANSWERS_SHEET]
+    assert [p.name for p in sheets] == [DIRECTORY_SHEET, ANSWERS_SHEET, MESSAGES_SHEET]
     result = import_sheets(content_copy, tmp_path / "sheets")
     assert (result.errors, result.changes, result.written) == ([], [], [])
     assert _same_tree(content_copy, CONTENT_DIR)
@@ -152,7 +158,8 @@ def test_an_edited_answer_is_written_and_a_broken_placeholder_is_refused(
 def test_coverage_has_every_country_language_topic_and_service_type() -> None:
     content = load_content(CONTENT_DIR)
     rows = coverage(content)
-    assert len(rows) == 5 * 4 * (len(TOPIC_INTENTS) + len(SERVICE_TYPES))
+    assert len(rows) == 5 * len(content.languages) * (len(TOPIC_INTENTS) + len(SERVICE_TYPES))
+    assert len(content.languages) == 9
     libya = {r.name: r for r in rows if r.country == "Libya" and r.language == "ar"
              and r.kind == "service"}
     assert libya["trafficking"].present == 0 and libya["gbv"].present >= 3
@@ -190,4 +197,7 @@ def test_content_export_import_and_coverage_commands(content_copy: Path, tmp_pat
     report = _cli("content", "coverage", "--format", "csv")
     assert report.returncode == 0
     assert report.stdout.startswith("country,language,kind,name,present,verified,stale")
-    assert len(report.stdout.splitlines()) == 1 + 5 * 4 * (20 + 8)
+    assert len(report.stdout.splitlines()) == 1 + 5 * 9 * (20 + 8)
+    listing = _cli("content", "coverage", "--by", "translation", "--format", "csv")
+    assert listing.returncode == 0 and listing.stdout.startswith("language,key,state")
+    assert "ti,topic/gbv/general,unreviewed" in listing.stdout
