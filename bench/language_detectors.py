@@ -1,9 +1,11 @@
 """Compare language detectors on the held-out messages, overall and on one to three words.
 
-Prints accuracy of: langdetect alone, lingua alone (both restricted to the four languages),
-and the project's detector (script, Arabizi markers, shared words, then lingua or langdetect,
-optionally weighed against the words of the training messages, and with the character model
-that reads Arabizi from its letters). The real-world Arabizi figures are in
+Prints accuracy of: langdetect alone, lingua alone (both restricted to the languages they know
+of the nine: langdetect and lingua know Somali, neither knows Oromo, Amharic, Tigrinya or
+Hausa), and the project's detector (script, Arabizi markers, shared words, then lingua or
+langdetect, optionally weighed against the words of the training messages, and with the
+character model that reads Arabizi, Oromo, Somali, Hausa, and Amharic from Tigrinya, from their
+letters). The real-world Arabizi figures are in
 bench/nlu_realworld.py.
 Arabic script is decided by script in every project variant; the raw detectors see everything.
 
@@ -23,6 +25,7 @@ from bot.language import (
     WordLexicon,
     is_latin,
 )
+from bot.settings import SUPPORTED_LANGUAGES
 
 
 class _RawLingua:
@@ -30,7 +33,7 @@ class _RawLingua:
         from lingua import Language, LanguageDetectorBuilder
 
         codes = {Language.ENGLISH: "en", Language.FRENCH: "fr", Language.ARABIC: "ar",
-                 Language.SPANISH: "es"}
+                 Language.SPANISH: "es", Language.SOMALI: "so"}
         self._codes = codes
         self._detector = LanguageDetectorBuilder.from_languages(*codes).build()
 
@@ -50,7 +53,7 @@ class _RawLangdetect:
         from langdetect.lang_detect_exception import LangDetectException
 
         try:
-            ranked = [p for p in detect_langs(text) if p.lang in ("en", "fr", "ar", "es")]
+            ranked = [p for p in detect_langs(text) if p.lang in ("en", "fr", "ar", "es", "so")]
         except LangDetectException:
             return None
         return ranked[0].lang if ranked else None
@@ -60,8 +63,8 @@ def main() -> None:
     examples = load_examples()  # held-out messages not also in the training data
     lexicon = WordLexicon.from_training_data()
     candidates = {
-        "langdetect (raw, 4 languages)": _RawLangdetect().detect,
-        "lingua (raw, 4 languages)": _RawLingua().detect,
+        "langdetect (raw, en fr ar es so)": _RawLangdetect().detect,
+        "lingua (raw, en fr ar es so)": _RawLingua().detect,
         "project + langdetect": LanguageDetector(LangdetectDetector()).detect,
         "project + lingua": LanguageDetector(LinguaDetector()).detect,
         "project + langdetect + words": LanguageDetector(LangdetectDetector(),
@@ -71,8 +74,10 @@ def main() -> None:
         "project + lingua + words + letters (used)": LanguageDetector(
             LinguaDetector(), lexicon=lexicon, chars=CharNgramModel.from_training_data()).detect,
     }
-    print(f"{len(examples)} held-out messages; short = 1 to 3 words")
-    print(f"{'detector':42} {'all':>6} {'short':>6} {'latin':>6} {'arabizi':>7} {'us/msg':>8}")
+    languages = sorted({e.language for e in examples}, key=list(SUPPORTED_LANGUAGES).index)
+    print(f"{len(examples)} held-out messages; short = 1 to 3 words, long = 4 or more")
+    print(f"{'detector':42} {'all':>5} {'short':>5} {'long':>5} {'arabizi':>7} "
+          + " ".join(f"{code:>5}" for code in languages) + f" {'us/msg':>7}")
     for name, detect in candidates.items():
         started = time.perf_counter()
         got = []
@@ -82,13 +87,17 @@ def main() -> None:
         per_message = 1e6 * (time.perf_counter() - started) / len(examples)
         pairs = list(zip(examples, got, strict=False))
         short = [(e, g) for e, g in pairs if len(e.text.split()) <= 3]
-        latin = [(e, g) for e, g in pairs if e.language != "ar"]
+        long = [(e, g) for e, g in pairs if len(e.text.split()) > 3]
         arabizi = [(e, g) for e, g in pairs if e.language == "ar" and is_latin(e.text)]
-        def accuracy(rows):
-            return sum(1 for e, g in rows if e.language == g) / len(rows)
-        print(f"{name:42} {accuracy(pairs):6.3f} {accuracy(short):6.3f} {accuracy(latin):6.3f} "
-              f"{accuracy(arabizi):7.3f} {per_message:8.0f}")
 
+        def accuracy(rows):
+            return sum(1 for e, g in rows if e.language == g) / len(rows) if rows else 0.0
+
+        per_language = " ".join(
+            f"{accuracy([(e, g) for e, g in pairs if e.language == code]):5.3f}"
+            for code in languages)
+        print(f"{name:42} {accuracy(pairs):5.3f} {accuracy(short):5.3f} {accuracy(long):5.3f} "
+              f"{accuracy(arabizi):7.3f} {per_language} {per_message:7.0f}")
 
 if __name__ == "__main__":
     main()
