@@ -20,10 +20,11 @@ from typing import Any
 
 from bot.nlu.examples import read_examples
 from bot.paths import NLU_DATA_DIR, REPO_ROOT
+from bot.settings import SUPPORTED_LANGUAGES
 from bot.text import neutralize_command_prefix, tokens
 
 HELDOUT_DIR = REPO_ROOT / "tests" / "data" / "heldout"
-LANGUAGES = ("en", "fr", "ar", "es")
+LANGUAGES = SUPPORTED_LANGUAGES
 
 
 @dataclass(frozen=True)

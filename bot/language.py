@@ -27,11 +27,30 @@ from typing import Protocol
 
 from bot.nlu.examples import read_examples
 from bot.paths import NLU_DATA_DIR, OFFTOPIC_DIR
+from bot.settings import SUPPORTED_LANGUAGES
 from bot.text import is_arabic_letter, is_ethiopic_letter, tokens
 
-SUPPORTED = ("en", "fr", "ar", "es")
+SUPPORTED = SUPPORTED_LANGUAGES
 # The character model's name for Arabic written in Latin letters; it is answered as "ar".
 ARABIZI = "arabizi"
+# Languages no statistical detector here knows; the character model reads them from the training
+# messages (and real chat) of `bot/nlu/<code>/` and `bot/offtopic/<code>/`. Amharic and Tigrinya
+# share the Ge'ez script, so the script alone says "one of the two" and their letters decide;
+# Oromo, Somali and Hausa are told from English, French, Spanish and Arabizi by their letters
+# ("dh", "x", "aa", "ts"...), and people also write Amharic and Tigrinya in Latin letters.
+LETTER_LANGUAGES = ("om", "am", "ti", "so", "ha")
+# The character model's classes for Amharic and Tigrinya in Ge'ez script; "am" and "ti" are
+# the same languages in Latin letters ("selam endet neh", "kemey aleka").
+ETHIOPIC = {"am_geez": "am", "ti_geez": "ti"}
+LATIN_CLASSES = ("en", "fr", "es", ARABIZI)
+# The character model's probability from which a Latin-script message is read as one of
+# `LETTER_LANGUAGES`, and from which that reading may switch the conversation's language
+# (measured in bench/nlu_quality.py and bench/language_detectors.py).
+LETTERS_MIN = 0.5
+LETTERS_DECISIVE = 0.8
+# In Ge'ez script the language is Amharic or Tigrinya: from this probability the letters switch
+# a conversation between the two.
+ETHIOPIC_DECISIVE = 0.75
 
 # Tokens that only Arabic written in Latin letters uses (Darija, Egyptian, Levantine, Sudanese,
 # Tunisian, Libyan): a weight of 1. Tokens that also exist in French, Spanish or English: 0.5.
@@ -209,23 +228,34 @@ class WordLexicon:
 
 
 class CharNgramModel:
-    """Character n-grams of Arabic written in Latin letters against English, French and Spanish.
+    """Character n-grams of each language's words, for what general detectors do not know.
 
     A word list cannot know every spelling of Darija, Egyptian or Levantine ("ntmchaw", "rah",
     "9reb", "ezayak", "baddi") and many Arabizi messages carry no digit at all. Letter sequences
     tell them apart: "kh", "ch" before a consonant, "ou" and doubled vowels mark Arabizi as surely
-    as "th", "qu" or "-tion" mark the other three. A naive Bayes over the 1- to 4-grams of each
-    word (with word boundaries), add-one smoothed, trained on the Latin-script messages of the
-    training data: the four languages' own examples and real everyday chat
-    (`bot/offtopic/<language>/`, Arabizi in `*_arabizi.yml`).
+    as "th", "qu" or "-tion" mark English, French or Spanish, and "dh", "x", "aa" mark Somali or
+    Oromo. A naive Bayes over the 1- to 4-grams of each word (with word boundaries), add-one
+    smoothed, trained on the training messages and real everyday chat (`bot/offtopic/<language>/`,
+    Arabizi in `*_arabizi.yml`): en, fr, es, `ARABIZI` and the `LETTER_LANGUAGES` in Latin
+    letters, and Amharic and Tigrinya in Ge'ez script (`ETHIOPIC`, classes of their own).
+    `probabilities(words, among=...)` compares the languages of one script only.
     """
 
     ORDERS = (1, 2, 3, 4)
 
-    def __init__(self, counts: dict[str, Counter[str]]) -> None:
+    def __init__(self, counts: dict[str, Counter[str]],
+                 words: dict[str, Counter[str]] | None = None) -> None:
         self._counts = counts
         self._totals = {code: sum(c.values()) for code, c in counts.items()}
         self._vocabulary = len(set().union(*counts.values())) if counts else 0
+        self._words = words or {}
+        self._word_totals = {code: sum(c.values()) for code, c in self._words.items()}
+        self._word_vocabulary = len(set().union(*self._words.values())) if self._words else 0
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Return the classes the model knows."""
+        return tuple(self._counts)
 
     @classmethod
     def grams(cls, words: list[str]) -> list[str]:
@@ -241,36 +271,47 @@ class CharNgramModel:
     @classmethod
     def from_training_data(cls, root: Path = NLU_DATA_DIR,
                            chat: Path = OFFTOPIC_DIR) -> CharNgramModel:
-        """Count the n-grams of the Latin-script training messages and chat, per language."""
-        sources: dict[str, list[Path]] = {
-            code: [*sorted((root / code).glob("*.yml")), *sorted((chat / code).glob("*.yml"))]
-            for code in ("en", "fr", "es")
-        }
-        sources[ARABIZI] = [*sorted((root / "ar").glob("*.yml")),
-                            *sorted((chat / "ar").glob("*_arabizi.yml"))]
+        """Count the n-grams of the training messages and chat, per language and script."""
+        def files(code: str, pattern: str = "*.yml") -> list[Path]:
+            return [*sorted((root / code).glob("*.yml")), *sorted((chat / code).glob(pattern))]
+
+        latin: dict[str, list[Path]] = {code: files(code) for code in ("en", "fr", "es")}
+        latin[ARABIZI] = [*sorted((root / "ar").glob("*.yml")),
+                          *sorted((chat / "ar").glob("*_arabizi.yml"))]
+        latin.update({code: files(code) for code in LETTER_LANGUAGES})
+        sources = {**{code: ("latin", paths) for code, paths in latin.items()},
+                   **{name: ("ethiopic", files(code)) for name, code in ETHIOPIC.items()}}
         counts: dict[str, Counter[str]] = {}
-        for code, paths in sources.items():
+        words: dict[str, Counter[str]] = {}
+        for code, (wanted, paths) in sources.items():
             counter: Counter[str] = Counter()
+            seen: Counter[str] = Counter()
             for path in paths:
                 for text, _ in read_examples(path):
-                    if is_latin(text):
-                        counter.update(cls.grams([w for w in tokens(text) if not w.isdigit()]))
+                    if _script(text) == wanted:
+                        found = [w for w in tokens(text) if not w.isdigit()]
+                        counter.update(cls.grams(found))
+                        seen.update(found)
             if counter:
                 counts[code] = counter
-        return cls(counts)
+                words[code] = seen
+        return cls(counts, words)
 
-    def probabilities(self, words: list[str]) -> dict[str, float]:
-        """Return P(language | words) over en, fr, es and `ARABIZI`; empty if nothing known.
+    def probabilities(self, words: list[str],
+                      among: tuple[str, ...] | None = None) -> dict[str, float]:
+        """Return P(language | words) over `among` (default: every class); empty if unknown.
 
         The log-likelihood is averaged over a word's n-grams: the n-grams of one word are far
         from independent, and summing them would make every guess look certain.
         """
         grams = self.grams(words)
-        if not self._counts or not grams:
+        classes = [code for code in (among or self._counts) if code in self._counts]
+        if not classes or not grams:
             return {}
         scale = len(words) / len(grams)
         scores = {}
-        for code, counter in self._counts.items():
+        for code in classes:
+            counter = self._counts[code]
             denominator = self._totals[code] + self._vocabulary
             scores[code] = scale * sum(math.log((counter[g] + 1) / denominator) for g in grams)
         best = max(scores.values())
@@ -278,12 +319,47 @@ class CharNgramModel:
         total = sum(weights.values())
         return {code: weight / total for code, weight in weights.items()}
 
+    def with_words(self, words: list[str],
+                   among: tuple[str, ...] | None = None) -> dict[str, float]:
+        """Return `probabilities` weighed by the whole words a language's messages use.
+
+        A naive Bayes over the words (add-one smoothed) that some class has seen; a word no
+        class has seen says nothing, rather than favouring the classes with the least data.
+        Words such as "efelgalehu", "waan", "zan" or "bghit" belong to one language only.
+        """
+        letters = self.probabilities(words, among)
+        classes = [code for code in letters if code in self._words]
+        known = [w for w in words if any(self._words[code][w] for code in classes)]
+        if not known or not classes:
+            return letters
+        scores = {}
+        for code in classes:
+            denominator = self._word_totals[code] + self._word_vocabulary
+            scores[code] = sum(math.log((self._words[code][w] + 1) / denominator)
+                               for w in known)
+        best = max(scores.values())
+        combined = {code: letters[code] * math.exp(scores[code] - best) for code in classes}
+        total = sum(combined.values()) or 1.0
+        return {code: value / total for code, value in combined.items()}
+
+
+def _script(text: str) -> str | None:
+    """Return "latin", "arabic" or "ethiopic" for the script of most letters, None if none."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return None
+    arabic = sum(1 for ch in letters if is_arabic_letter(ch))
+    ethiopic = sum(1 for ch in letters if is_ethiopic_letter(ch))
+    if arabic / len(letters) >= 0.5:
+        return "arabic"
+    if ethiopic / len(letters) >= 0.5:
+        return "ethiopic"
+    return "latin" if (arabic + ethiopic) / len(letters) <= 0.2 else None
+
 
 def is_latin(text: str) -> bool:
     """Return True when most letters of `text` are Latin."""
-    letters = [ch for ch in text if ch.isalpha()]
-    other = sum(1 for ch in letters if is_arabic_letter(ch) or is_ethiopic_letter(ch))
-    return bool(letters) and other / len(letters) <= 0.2
+    return _script(text) == "latin"
 
 
 def arabizi_score(words: list[str]) -> float:
@@ -318,15 +394,16 @@ class LanguageDetector:
 
     def detect(self, text: str) -> Detection:
         """Return the best guess for `text` and whether it is strong enough to act on."""
+        script = _script(text)
         letters = [ch for ch in text if ch.isalpha()]
         if not letters:
             return Detection(None, 0.0, "no_letters", False)
-        arabic = sum(1 for ch in letters if is_arabic_letter(ch))
-        if arabic / len(letters) >= 0.5:
+        if script == "arabic":
             return Detection("ar", 0.99, "script", True)
-        if sum(1 for ch in letters if is_ethiopic_letter(ch)) / len(letters) >= 0.5:
-            # Amharic or Tigrinya: not supported yet, and no detector tells them apart.
-            return Detection(None, 0.0, "ethiopic_script", False)
+        if script == "ethiopic" or any(is_ethiopic_letter(ch) for ch in letters):
+            # Only Amharic and Tigrinya are written in Ge'ez: one word in that script
+            # ("thank you ብዙ ተጠቀምኩ", "shukran ወንድሜ") says which two languages it can be.
+            return self._ethiopic(text, decisive=script == "ethiopic")
 
         words = [w for w in tokens(text) if not w.isdigit()]
         if words and all(w in _NEUTRAL for w in words):
@@ -334,10 +411,27 @@ class LanguageDetector:
             guess = guesses.pop() if len(guesses) == 1 else None
             return Detection(guess, 0.3 if guess else 0.0, "neutral_words", False)
 
+        chars = self._chars
+        # Oromo, Somali and Hausa (and Amharic or Tigrinya in Latin letters) have no detector
+        # but their letters and words: the character model reads them against every other
+        # Latin-script class. A clear reading comes before the Arabizi word list, whose short
+        # words ("ma", "la", "fi") are Somali and Hausa words too.
+        letters_say = (chars.with_words(words, among=(*LATIN_CLASSES, *LETTER_LANGUAGES))
+                       if chars is not None else {})
+        other = {code: p for code, p in letters_say.items() if code in LETTER_LANGUAGES}
+        best, probability = max(other.items(), key=lambda item: item[1]) if other else (None, 0.)
+        if best is not None and probability >= LETTERS_DECISIVE:
+            return Detection(best, round(probability, 4), "letters", len(words) >= 2)
         share = arabizi_score(words)
         if share >= 0.34 or (share >= 0.25 and len(words) >= 4):
             return Detection("ar", min(0.99, 0.5 + share), "arabizi", True)
-        letters_say = self._chars.probabilities(words) if self._chars is not None else {}
+        markers = any(word in words_of for words_of in _MARKERS.values() for word in words)
+        if best is not None and probability >= LETTERS_MIN and not markers:
+            # A weak reading; an SMS word of English, French or Spanish ("u", "stp") wins.
+            return Detection(best, round(probability, 4), "letters", False)
+        # Then Arabizi against English, French and Spanish, as measured before the new classes.
+        letters_say = (chars.probabilities(words, among=("en", "fr", "es", ARABIZI))
+                       if chars is not None else {})
         arabizi = letters_say.get(ARABIZI, 0.0)
         if arabizi >= ARABIZI_CHARS_MIN:
             # One word is too little to switch a conversation to Arabic on letters alone.
@@ -366,6 +460,19 @@ class LanguageDetector:
         doubt = arabizi >= ARABIZI_CHARS_DOUBT
         return Detection(code, round(confidence, 4), "detector",
                          confidence >= self._decisive_confidence and not doubt)
+
+
+    def _ethiopic(self, text: str, decisive: bool = True) -> Detection:
+        """Amharic or Tigrinya, from the letters and words of a message in Ge'ez script."""
+        words = [w for w in tokens(text) if not w.isdigit()]
+        letters_say = (self._chars.with_words(words, among=tuple(ETHIOPIC))
+                       if self._chars is not None else {})
+        if not letters_say:
+            # The script says one of the two; which one is a guess.
+            return Detection("am", 0.5, "ethiopic_script", False)
+        name, probability = max(letters_say.items(), key=lambda item: item[1])
+        return Detection(ETHIOPIC[name], round(probability, 4), "ethiopic_letters",
+                         decisive and probability >= ETHIOPIC_DECISIVE)
 
 
 def _letters_only(text: str) -> str:

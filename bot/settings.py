@@ -2,7 +2,7 @@
 
 | variable | meaning | default |
 |---|---|---|
-| DEFAULT_LANGUAGE | reply language when nothing else tells (en, fr, ar, es) | en |
+| DEFAULT_LANGUAGE | reply language when nothing else tells (en fr ar es om am ti so ha) | en |
 | CONTENT_DIR | where the content files are | the repository's content/ |
 | CONTENT_MAX_AGE_DAYS | review age after which content check warns | 365 |
 | DIRECTORY_MAX_AGE_DAYS | verification age after which a directory entry is flagged | 730 |
@@ -48,7 +48,8 @@ from urllib.parse import urlparse
 from bot.content.directory import DIRECTORY_MAX_AGE_DAYS
 from bot.paths import CONTENT_DIR, REPO_ROOT
 
-SUPPORTED_LANGUAGES = ("en", "fr", "ar", "es")
+# The reply languages, in menu order; content/languages.yml lists the same (a test checks).
+SUPPORTED_LANGUAGES = ("en", "fr", "ar", "es", "om", "am", "ti", "so", "ha")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'var' / 'migrant-bot.sqlite3'}"
 DEFAULT_SPOOL_PATH = REPO_ROOT / "var" / "analytics-spool.jsonl"

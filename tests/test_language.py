@@ -58,7 +58,9 @@ def test_decision_order_explicit_then_text_then_previous_then_hint_then_guess_th
     assert decide_language(weak_es, hint="fr-MA") == "fr"
     assert decide_language(weak_es) == "es"
     assert decide_language(nothing, default="fr") == "fr"
-    assert decide_language(nothing, explicit="ti", hint="am", default="en") == "en"
+    assert decide_language(nothing, explicit="ti", hint="am", default="en") == "ti"
+    assert decide_language(nothing, explicit="wo", hint="am-ET", default="en") == "am"
+    assert decide_language(nothing, explicit="wo", hint="xx", default="en") == "en"
 
 
 def test_the_training_words_correct_lingua_on_unaccented_french() -> None:
@@ -113,3 +115,33 @@ def test_one_word_of_arabizi_letters_does_not_switch_the_conversation() -> None:
         ARABIZI)
     detection = get_detector("lingua").detect("kaydrbni")
     assert detection.code == "ar" and not detection.decisive
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("ሆስፒታል መሄድ እፈልጋለሁ ግን ወረቀት የለኝም", "am"),
+        ("ሆስፒታል ክኸይድ እደሊ ግን ወረቐት የብለይን", "ti"),
+        ("dhakhtar ayaan u baahanahay laakiin warqad ma haysto", "so"),
+        ("hospitaala deemuu barbaada garuu waraqaa hin qabu", "om"),
+        ("ina son zuwa asibiti amma bani da takarda", "ha"),
+        ("hakim mayet efelgalehu gin wereket yelegnim", "am"),
+        ("nab hospital kikeyd idelli grn wereket yebleyn", "ti"),
+    ],
+)
+def test_the_five_new_languages_are_read_from_their_letters_and_words(
+        detector: LanguageDetector, text: str, code: str) -> None:
+    detection = detector.detect(text)
+    assert (detection.code, detection.decisive) == (code, True), detection
+
+
+def test_one_geez_word_makes_the_message_amharic_or_tigrinya_without_switching() -> None:
+    detection = get_detector("lingua").detect("thank you ብዙ ተጠቀምኩ")
+    assert detection.code == "am" and not detection.decisive
+
+
+@pytest.mark.parametrize("text", ["r u robot?", "pls i need a doctor", "I need a doctor please",
+                                  "je suis malade stp", "wach kayn tbib hna"])
+def test_the_first_four_languages_are_not_taken_for_the_new_ones(
+        detector: LanguageDetector, text: str) -> None:
+    assert detector.detect(text).code in ("en", "fr", "ar", "es")

@@ -45,14 +45,20 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: Replies to "MORE" in each language, and the hint that invites it (GSM-7 only, so the hint
-#: never switches a French or Spanish SMS to UCS-2).
-MORE_WORDS = frozenset({"more", "plus", "suite", "mas", "más", "المزيد", "مزيد", "+"})
+#: Replies to "MORE" in each language, and the hint that invites it (GSM-7 in every Latin-script
+#: language, so the hint never switches a French, Spanish, Oromo, Somali or Hausa SMS to UCS-2).
+MORE_WORDS = frozenset({"more", "plus", "suite", "mas", "más", "المزيد", "مزيد", "+",
+                        "dabalata", "dheeraad", "kari", "ተወሳኺ", "ተጨማሪ"})
 MORE_HINT = {
     "en": "Reply MORE for the rest.",
     "fr": "Repondez PLUS pour la suite.",
     "ar": "أرسل «المزيد» لبقية الجواب.",
     "es": "Responde MAS para seguir.",
+    "om": "Kan hafe argachuuf DABALATA jedhii deebisi.",
+    "am": "ለቀሪው 'ተጨማሪ' ብለው ይመልሱ።",
+    "ti": "ንዝተረፈ 'ተወሳኺ' ጽሓፉ።",
+    "so": "Ku jawaab DHEERAAD si aad u hesho inta kale.",
+    "ha": "Amsa KARI don sauran.",
 }
 #: Telegram's "clear this chat" button, offered after /delete and on /clear.
 CLEAR_CHAT = {
@@ -60,12 +66,22 @@ CLEAR_CHAT = {
     "fr": "🧹 Effacer cette discussion",
     "ar": "🧹 امسح هذه المحادثة",
     "es": "🧹 Borrar este chat",
+    "om": "🧹 Haasaa kana haqi",
+    "am": "🧹 ይህን ቻት አጽዳ",
+    "ti": "🧹 እዚ ቻት ኣጽሪ",
+    "so": "🧹 Tirtir sheekadan",
+    "ha": "🧹 Share wannan hira",
 }
 CLEAR_DONE = {
     "en": "Chat cleared.",
     "fr": "Discussion effacée.",
     "ar": "تم مسح المحادثة.",
     "es": "Chat borrado.",
+    "om": "Haasaan haqameera.",
+    "am": "ቻቱ ጸድቷል።",
+    "ti": "ቻት ጸሪዩ።",
+    "so": "Sheekada waa la tirtiray.",
+    "ha": "An share hira.",
 }
 
 

@@ -124,7 +124,8 @@ STRINGS: dict[str, dict[str, str]] = {
     },
 }
 
-LANGUAGE_NAMES = {"en": "English", "fr": "Français", "ar": "العربية", "es": "Español"}
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "ar": "العربية", "es": "Español",
+                  "om": "Afaan Oromoo", "am": "አማርኛ", "ti": "ትግርኛ", "so": "Soomaali", "ha": "Hausa"}
 COUNTRY_NAMES = {
     "en": {"Morocco": "Morocco", "Tunisia": "Tunisia", "Egypt": "Egypt", "Libya": "Libya",
            "Yemen": "Yemen", "unknown": "unknown"},
