@@ -14,6 +14,7 @@ Usage: .venv/bin/python bench/language_detectors.py
 
 from __future__ import annotations
 
+import json
 import time
 
 from bot.evaluation import load_examples
@@ -25,7 +26,10 @@ from bot.language import (
     WordLexicon,
     is_latin,
 )
+from bot.paths import REPO_ROOT
 from bot.settings import SUPPORTED_LANGUAGES
+
+LANGID = REPO_ROOT / "tests" / "data" / "langid"
 
 
 class _RawLingua:
@@ -98,6 +102,30 @@ def main() -> None:
             for code in languages)
         print(f"{name:42} {accuracy(pairs):5.3f} {accuracy(short):5.3f} {accuracy(long):5.3f} "
               f"{accuracy(arabizi):7.3f} {per_language} {per_message:7.0f}")
+    real_sentences(candidates)
+
+
+def real_sentences(candidates: dict) -> None:
+    """The same detectors on real sentences in the new languages (tests/data/langid/)."""
+    records = [json.loads(line) for path in sorted(LANGID.glob("*.jsonl"))
+               for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not records:
+        return
+    codes = [c for c in SUPPORTED_LANGUAGES if any(r["language"] == c for r in records)]
+    print(f"\n{len(records)} real sentences (SIB-200 / FLORES-200, never trained on)")
+    print(f"{'detector':42} {'all':>5} " + " ".join(f"{c:>5}" for c in codes))
+    for name, detect in candidates.items():
+        got = []
+        for record in records:
+            result = detect(record["text"])
+            got.append(result if isinstance(result, str) or result is None else result.code)
+        pairs = list(zip(records, got, strict=False))
+
+        def accuracy(rows):
+            return sum(1 for r, g in rows if r["language"] == g) / len(rows) if rows else 0.0
+
+        print(f"{name:42} {accuracy(pairs):5.3f} " + " ".join(
+            f"{accuracy([(r, g) for r, g in pairs if r['language'] == c]):5.3f}" for c in codes))
 
 if __name__ == "__main__":
     main()

@@ -11,19 +11,20 @@ from bot.paths import NLU_DATA_DIR, OFFTOPIC_DIR, REPO_ROOT
 from bot.text import tokens
 
 REALWORLD = REPO_ROOT / "tests" / "data" / "realworld"
+LANGID = REPO_ROOT / "tests" / "data" / "langid"
 # A repository ("owner/name") or a web site ("help.unhcr.org") named as a source.
 _REPO = re.compile(r"\b([A-Za-z0-9][\w.-]*/[\w.-]+)\b")
 _SITE = re.compile(r"https?://([^/\s;]+)")
 
 
-def _records() -> list[dict[str, str]]:
-    return [json.loads(line) for path in sorted(REALWORLD.glob("*.jsonl"))
+def _records(folder: Path = REALWORLD) -> list[dict[str, str]]:
+    return [json.loads(line) for path in sorted(folder.glob("*.jsonl"))
             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _evaluation_sources() -> tuple[set[str], set[str]]:
     repos, sites = set(), set()
-    for record in _records():
+    for record in _records() + _records(LANGID):
         source = record["source"]
         sites |= {s.removeprefix("www.") for s in _SITE.findall(source)}
         if not _SITE.search(source):
@@ -52,6 +53,13 @@ def test_every_evaluation_record_names_its_source_and_a_known_label() -> None:
             record["intent"] == "out_of_scope"), record
 
 
+def test_the_language_identification_lines_name_their_source_and_a_new_language() -> None:
+    records = _records(LANGID)
+    assert {r["language"] for r in records} == {"om", "am", "ti", "so", "ha"}
+    assert all(r["source"].split(" ")[0] == "dadelani/sib-200" and r["text"].strip()
+               for r in records)
+
+
 def test_no_evaluation_source_is_named_by_the_training_data() -> None:
     """Split by source: no repository or web site of the evaluation sets feeds training."""
     repos, sites = _evaluation_sources()
@@ -66,7 +74,7 @@ def test_no_evaluation_line_is_a_training_example() -> None:
     seen = training_keys()
     chat = {" ".join(tokens(text)) for path in OFFTOPIC_DIR.glob("*/*.yml")
             for text in _examples(path)}
-    overlap = [r["text"] for r in _records()
+    overlap = [r["text"] for r in _records() + _records(LANGID)
                if " ".join(tokens(r["text"])) in seen | chat]
     assert len(overlap) <= 10, overlap
 
