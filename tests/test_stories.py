@@ -14,7 +14,7 @@ from bot.paths import REPO_ROOT
 from bot.server import child_env
 
 
-def test_conversation_stories_in_all_four_languages(model: Path, tmp_path: Path) -> None:
+def test_conversation_stories_in_all_nine_languages(model: Path, tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "rasa", "test", "core", "--model", str(model),
          "--stories", str(REPO_ROOT / "tests" / "stories"), "--out", str(tmp_path),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
@@ -208,12 +209,44 @@ async def test_an_explicit_choice_wins_over_the_text_language(
 async def test_an_unsupported_language_is_named_and_the_supported_ones_offered(
     dispatcher: CollectingDispatcher, content: Content
 ) -> None:
-    tracker = make_tracker("choose_language", "tigrinya please", language="en",
-                           entities=[{"entity": "language", "value": "ti", "text": "tigrinya"}])
+    tracker = make_tracker("choose_language", "wolof please", language="en",
+                           entities=[{"entity": "language", "value": "wo", "text": "wolof"}])
     events = await ActionSetLanguage().run(dispatcher, tracker, {})
     assert texts(dispatcher)[0] == content.message("language_unsupported", "en",
-                                                   language="tigrinya")
-    assert slot_events(events)["choices"] == ["lang:en", "lang:fr", "lang:ar", "lang:es"]
+                                                   language="wolof")
+    assert slot_events(events)["choices"] == [
+        "lang:en", "lang:fr", "lang:ar", "lang:es", "lang:om", "lang:am", "lang:ti", "lang:so",
+        "lang:ha"]
+    # Each language in its own name.
+    menu = texts(dispatcher)[1]
+    for name in ("Afaan Oromoo", "አማርኛ", "ትግርኛ", "Soomaali", "Hausa"):
+        assert name in menu
+
+
+@pytest.mark.parametrize("code, text", [("om", "afaan oromootiin naaf barreessi"),
+                                        ("am", "በአማርኛ ጻፍልኝ"), ("ti", "ብትግርኛ ጽሓፉለይ"),
+                                        ("so", "soomaali ku qor"), ("ha", "da hausa don allah")])
+async def test_each_new_language_can_be_chosen_and_is_confirmed_in_it(
+    dispatcher: CollectingDispatcher, content: Content, code: str, text: str
+) -> None:
+    tracker = make_tracker("choose_language", text, language="en", decisive=False,
+                           entities=[{"entity": "language", "value": code}],
+                           slots={"language": "en"})
+    events = await ActionSetLanguage().run(dispatcher, tracker, {})
+    assert texts(dispatcher)[0] == content.message("language_set", code)
+    assert texts(dispatcher)[1].startswith(content.message("menu_title", code))
+    assert slot_events(events)["language"] == code
+
+
+async def test_a_topic_in_tigrinya_is_answered_in_tigrinya_with_the_country_part(
+    dispatcher: CollectingDispatcher, content: Content
+) -> None:
+    tracker = make_tracker("gbv", "ሰብኣየ ይወቕዓኒ ኣሎ", language="ti",
+                           slots={"country": "Libya"})
+    await ActionAnswerTopic().run(dispatcher, tracker, {})
+    answer = texts(dispatcher)[0]
+    assert content.topics["gbv"].text["ti"] in answer
+    assert "1417" in answer  # Libya's UNFPA line, filled into the Tigrinya country part
 
 
 async def test_a_short_ambiguous_message_keeps_the_conversations_language(
@@ -263,6 +296,12 @@ async def test_a_voice_note_gets_the_polite_reply_in_the_hinted_language(
     assert texts(dispatcher) == [content.message("unsupported_media", "es")]
     assert dispatcher.messages[0]["language"] == "es", "the channel learns the reply language"
     assert slot_events(events)["language"] == "es"
+    # Telegram's language_code for Amharic is enough for an Amharic reply.
+    amharic = CollectingDispatcher()
+    await ActionUnsupportedMedia().run(amharic, make_tracker(
+        "unsupported_media", '/unsupported_media{"media": "voice"}', decisive=False,
+        entities=[{"entity": "media", "value": "voice"}], metadata={"language_hint": "am"}), {})
+    assert texts(amharic) == [content.message("unsupported_media", "am")]
 
 
 async def test_an_empty_message_gets_the_menu(

@@ -143,3 +143,19 @@ def test_unknown_broadcast(service: BroadcastService) -> None:
 def test_the_service_needs_the_subscriber_key(engine: Engine) -> None:
     with pytest.raises(BroadcastError, match="SUBSCRIBER_KEY"):
         BroadcastService(engine, Settings())
+
+
+def test_a_broadcast_in_the_new_languages_reaches_their_subscribers_with_their_sms_cost(
+        service: BroadcastService, subscribers: SubscriptionStore) -> None:
+    amharic = ("በዚህ ሳምንት ለልጆች ነጻ የክትባት ዘመቻ አለ፣ ወረቀት አያስፈልግም። በአቅራቢያዎ ያለውን ጤና ጣቢያ"
+               " ይጠይቁ፣ ሁሉም ልጆች ይከተባሉ።")
+    somali = "Toddobaadkan waxaa jira olole tallaal bilaash ah oo carruurta ah, waraaqo looma baahna."
+    for language in ("am", "so", "ha"):
+        add_subscriber(subscribers, "sms", language, topics=("vaccination",))
+    preview = service.preview(service.create(draft(texts={"am": amharic, "so": somali})))
+    assert preview.recipients == {("sms", "am"): 1, ("sms", "so"): 1}
+    assert preview.skipped_no_text == {("sms", "ha"): 1}
+    # Ge'ez script goes out in UCS-2 (70 characters a segment), Somali in GSM-7.
+    assert preview.sms_encoding == {"am": "UCS-2", "so": "GSM-7"}
+    assert preview.sms_segments == {"am": segments(amharic), "so": 1}
+    assert segments(amharic) == 2
