@@ -173,3 +173,18 @@ def test_broadcast_deliveries_are_not_interactions_in_the_series(
     assert "People reached by broadcasts" in page
     day = re.search(r"<tr><td>2024-03-10</td><td class=\"num\">(\d+)</td></tr>", page)
     assert day and int(day.group(1)) == 28  # 6 x 3 rights answers, 5 + 5 fallbacks
+
+
+def test_the_new_languages_have_their_own_names_in_the_charts_and_tables(
+        client: TestClient, engine: Engine) -> None:
+    hour = datetime(2024, 3, 4, 10)
+    store(engine, [event(f"{code}-{n}", "health_rights", hour=hour, language=code,
+                         channel="sms", country="Yemen")
+                   for code in ("om", "am", "ti", "so", "ha") for n in range(6)])
+    signed_in(client, "viewer")
+    page = client.get(f"/overview?{PERIOD}").text
+    chart = re.search(r'<figure id="chart-language">(.*?)</figure>', page, re.S).group(1)
+    for name in ("Afaan Oromoo", "አማርኛ", "ትግርኛ", "Soomaali", "Hausa"):
+        assert name in chart
+    table = client.get(f"/indicators?{PERIOD}&by=language").text
+    assert "<td>Soomaali</td>" in table or ">Soomaali<" in table
