@@ -149,7 +149,8 @@ def test_a_broadcast_in_the_new_languages_reaches_their_subscribers_with_their_s
         service: BroadcastService, subscribers: SubscriptionStore) -> None:
     amharic = ("በዚህ ሳምንት ለልጆች ነጻ የክትባት ዘመቻ አለ፣ ወረቀት አያስፈልግም። በአቅራቢያዎ ያለውን ጤና ጣቢያ"
                " ይጠይቁ፣ ሁሉም ልጆች ይከተባሉ።")
-    somali = "Toddobaadkan waxaa jira olole tallaal bilaash ah oo carruurta ah, waraaqo looma baahna."
+    somali = ("Toddobaadkan waxaa jira olole tallaal bilaash ah oo carruurta ah, waraaqo looma"
+              " baahna.")
     for language in ("am", "so", "ha"):
         add_subscriber(subscribers, "sms", language, topics=("vaccination",))
     preview = service.preview(service.create(draft(texts={"am": amharic, "so": somali})))
