@@ -30,7 +30,8 @@ from bot.content.directory import DIRECTORY_MAX_AGE_DAYS, referral
 from bot.content.render import city_name, referral_page
 from bot.paths import CONTENT_DIR
 
-GOALS = {"en": 3, "fr": 3, "es": 3, "ar": 5}
+# Segments: 3 for a Latin-script language (GSM-7), 5 for Arabic and Ge'ez script (UCS-2).
+GOALS = {"en": 3, "fr": 3, "es": 3, "ar": 5, "om": 3, "am": 5, "ti": 5, "so": 3, "ha": 3}
 LISTED_CITIES = {
     "Morocco": ("Rabat", "Casablanca", "Tangier", "Oujda", "Fes", "Nador", "Laayoune"),
     "Tunisia": ("Tunis", "Sfax", "Medenine", "Zarzis"),

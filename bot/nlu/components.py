@@ -211,7 +211,7 @@ class DomainGate(GraphComponent):
         off topic beside the `out_of_scope` examples; DIET never sees it.
         """
         return {"ask_share": 0.03, "reject_share": 0.01, "protection_reject_share": 0.002,
-                "offtopic_dir": None}
+                "offtopic_dir": None, "language_backend": "lingua"}
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -226,10 +226,12 @@ class DomainGate(GraphComponent):
         chat = Path(self.config["offtopic_dir"] or OFFTOPIC_DIR)
         examples += [(text, OUT_OF_SCOPE) for path in sorted(chat.glob("*/*.yml"))
                      for text, _ in read_examples(path)]
+        detector = get_detector(self.config["language_backend"])
         self._model = DomainModel(
             ask_share=self.config["ask_share"], reject_share=self.config["reject_share"],
             protection_reject_share=self.config["protection_reject_share"],
-        ).fit([t for t, _ in examples], [i for _, i in examples])
+        ).fit([t for t, _ in examples], [i for _, i in examples],
+              [detector.detect(t).code for t, _ in examples])
         with self._model_storage.write_to(self._resource) as directory:
             (directory / self.FILE).write_bytes(pickle.dumps(self._model))
         return self._resource
@@ -253,7 +255,7 @@ class DomainGate(GraphComponent):
             if not ranking or not text.strip():
                 continue
             top = ranking[0]["name"]
-            verdict = self._model.verdict(text, top)
+            verdict = self._model.verdict(text, top, message.get("language"))
             protection = _protection_doubt(text, ranking)
             if verdict.action == "keep" and protection is not None:
                 # Protection first: unsure between a protection topic and another, ask with

@@ -51,6 +51,10 @@ class Verdict:
     action: str  # "keep", "ask" or "reject"
 
 
+# A language's own thresholds need this many topic examples (about 1,000 in each language).
+MIN_LANGUAGE_TOPICS = 300
+
+
 class DomainModel:
     """In-domain probability of a message, and the thresholds to act on it."""
 
@@ -70,11 +74,24 @@ class DomainModel:
         self.threshold = 0.5
         self.reject_threshold = 0.5
         self.protection_threshold = 0.5
+        # Per language: (threshold, reject_threshold), from that language's own examples.
+        self.language_thresholds: dict[str, tuple[float, float]] = {}
 
-    def fit(self, texts: Sequence[str], intents: Sequence[str]) -> DomainModel:
-        """Learn from (text, intent) pairs: topics are the domain, `out_of_scope` is not."""
-        pairs = [(t, i) for t, i in zip(texts, intents, strict=True)
-                 if i not in CONVERSATION_INTENTS]
+    def fit(self, texts: Sequence[str], intents: Sequence[str],
+            languages: Sequence[str | None] | None = None) -> DomainModel:
+        """Learn from (text, intent) pairs: topics are the domain, `out_of_scope` is not.
+
+        With `languages` (each text's language, as the language detector reads it), the ask
+        and reject thresholds are also set per language from that language's cross-validated
+        topic scores, where it has at least `MIN_LANGUAGE_TOPICS` topic examples: the scores of
+        a language with less data, or fewer words shared with the chat, sit lower, and one
+        threshold for all would ask about far more of its real questions than of the others'.
+        The protection threshold stays one for all (the lowest).
+        """
+        rows = [(t, i, lang) for t, i, lang in zip(
+            texts, intents, languages if languages is not None else [None] * len(texts),
+            strict=True) if i not in CONVERSATION_INTENTS]
+        pairs = [(t, i) for t, i, _ in rows]
         x_text = [t for t, _ in pairs]
         y = np.array([int(i != OUT_OF_SCOPE) for _, i in pairs])
         kinds = [i for _, i in pairs]
@@ -95,6 +112,14 @@ class DomainModel:
         self.protection_threshold = min(self.reject_threshold, float(np.quantile(
             protection_scores if len(protection_scores) else topic_scores,
             self.protection_reject_share)))
+        self.language_thresholds = {}
+        codes = np.array([lang or "" for _, _, lang in rows])
+        for code in sorted(set(codes) - {""}):
+            mine = out_of_fold[(y == 1) & (codes == code)]
+            if len(mine) >= MIN_LANGUAGE_TOPICS:
+                ask = float(np.quantile(mine, self.ask_share))
+                self.language_thresholds[code] = (
+                    ask, min(ask, float(np.quantile(mine, self.reject_share))))
         self._fit(x_text, y)
         return self
 
@@ -107,15 +132,18 @@ class DomainModel:
         features = hstack([self._words.transform(texts), self._chars.transform(texts)])
         return self._model.predict_proba(features)[:, 1]
 
-    def verdict(self, text: str, intent: str) -> Verdict:
-        """Keep, ask about or reject a message whose likeliest intent is `intent`."""
+    def verdict(self, text: str, intent: str, language: str | None = None) -> Verdict:
+        """Keep, ask about or reject a message in `language` whose likeliest intent is
+        `intent`."""
         score = float(self.scores([text])[0])
-        if intent in CONVERSATION_INTENTS or intent == OUT_OF_SCOPE or score >= self.threshold:
+        threshold, reject = getattr(self, "language_thresholds", {}).get(
+            language or "", (self.threshold, self.reject_threshold))
+        if intent in CONVERSATION_INTENTS or intent == OUT_OF_SCOPE or score >= threshold:
             return Verdict(score, "keep")
         if has_risk_word(text):
             return Verdict(score, "ask")
-        floor = (self.protection_threshold if intent in PROTECTION_INTENTS
-                 else self.reject_threshold)
+        floor = (min(self.protection_threshold, reject) if intent in PROTECTION_INTENTS
+                 else reject)
         return Verdict(score, "ask" if score >= floor else "reject")
 
 

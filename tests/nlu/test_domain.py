@@ -103,3 +103,30 @@ def test_a_protection_topic_behind_another_makes_the_message_a_question() -> Non
                                             {"name": "gbv", "confidence": 0.1}]) is None
     # What the gate offers, the fallback shows.
     assert OFFERED_CONFIDENCE >= MIN_SUGGESTION_CONFIDENCE
+
+
+def test_each_language_with_enough_topics_gets_thresholds_from_its_own_examples(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.nlu.domain as domain
+
+    monkeypatch.setattr(domain, "MIN_LANGUAGE_TOPICS", 8)
+    texts = [t for examples in TOPICS.values() for t in examples] + CHAT
+    intents = [i for i, examples in TOPICS.items() for _ in examples] + ["out_of_scope"] * len(
+        CHAT)
+    # Only the English topics are labelled, and they are the only language with 8 of them.
+    english = {"is the doctor free", "how much is the hospital", "do i pay for medicine",
+               "my husband beats me", "a man raped me", "he forces me to have sex",
+               "violence at home", "i cannot sleep, nightmares every night",
+               "i feel sad all the time", "stress and anxiety", "i need a psychologist"}
+    languages = ["en" if t in english else None for t in texts]
+    model = DomainModel(ask_share=0.2, reject_share=0.1, protection_reject_share=0.05).fit(
+        texts, intents, languages)
+    assert set(model.language_thresholds) == {"en"}
+    ask, reject = model.language_thresholds["en"]
+    assert 0 < reject <= ask < 1
+    # A message of a language without its own thresholds is judged by the common ones.
+    strict = pickle.loads(pickle.dumps(model))
+    strict.language_thresholds = {"en": (1.0, 1.0)}
+    assert strict.verdict("is the hospital free", "health_cost", "en").action == "reject"
+    assert strict.verdict("is the hospital free", "health_cost", "fr").action == \
+        model.verdict("is the hospital free", "health_cost").action
