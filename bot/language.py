@@ -309,15 +309,24 @@ class CharNgramModel:
         if not classes or not grams:
             return {}
         scale = len(words) / len(grams)
+        vocabulary = self._vocabulary_of(tuple(classes))
         scores = {}
         for code in classes:
             counter = self._counts[code]
-            denominator = self._totals[code] + self._vocabulary
+            denominator = self._totals[code] + vocabulary
             scores[code] = scale * sum(math.log((counter[g] + 1) / denominator) for g in grams)
         best = max(scores.values())
         weights = {code: math.exp(score - best) for code, score in scores.items()}
         total = sum(weights.values())
         return {code: weight / total for code, weight in weights.items()}
+
+    def _vocabulary_of(self, classes: tuple[str, ...]) -> int:
+        """Return how many n-grams the `classes` know between them (the add-one smoothing's
+        vocabulary), so that adding a language in another script changes nothing here."""
+        cache = self.__dict__.setdefault("_vocabularies", {})
+        if classes not in cache:
+            cache[classes] = len(set().union(*(self._counts[c] for c in classes)))
+        return cache[classes]
 
     def with_words(self, words: list[str],
                    among: tuple[str, ...] | None = None) -> dict[str, float]:
