@@ -49,7 +49,7 @@ from bot.nlu.domain import (
     CONVERSATION_INTENTS,
     OUT_OF_SCOPE,
     PROTECTION_INTENTS,
-    DomainModel,
+    GroupedDomainModel,
     Verdict,
 )
 from bot.nlu.examples import read_examples
@@ -197,7 +197,7 @@ class DomainGate(GraphComponent):
     FILE = "domain_gate.pkl"
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 model: DomainModel | None = None) -> None:
+                 model: GroupedDomainModel | None = None) -> None:
         self.config = config
         self._model_storage = model_storage
         self._resource = resource
@@ -227,7 +227,7 @@ class DomainGate(GraphComponent):
         examples += [(text, OUT_OF_SCOPE) for path in sorted(chat.glob("*/*.yml"))
                      for text, _ in read_examples(path)]
         detector = get_detector(self.config["language_backend"])
-        self._model = DomainModel(
+        self._model = GroupedDomainModel(
             ask_share=self.config["ask_share"], reject_share=self.config["reject_share"],
             protection_reject_share=self.config["protection_reject_share"],
         ).fit([t for t, _ in examples], [i for _, i in examples],

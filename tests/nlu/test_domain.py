@@ -105,28 +105,28 @@ def test_a_protection_topic_behind_another_makes_the_message_a_question() -> Non
     assert OFFERED_CONFIDENCE >= MIN_SUGGESTION_CONFIDENCE
 
 
-def test_each_language_with_enough_topics_gets_thresholds_from_its_own_examples(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    import bot.nlu.domain as domain
+def test_the_new_languages_get_a_gate_of_their_own_and_the_first_ones_keep_theirs(
+        model: DomainModel) -> None:
+    from bot.nlu.domain import FIRST_GROUP, GroupedDomainModel
 
-    monkeypatch.setattr(domain, "MIN_LANGUAGE_TOPICS", 8)
     texts = [t for examples in TOPICS.values() for t in examples] + CHAT
     intents = [i for i, examples in TOPICS.items() for _ in examples] + ["out_of_scope"] * len(
         CHAT)
-    # Only the English topics are labelled, and they are the only language with 8 of them.
-    english = {"is the doctor free", "how much is the hospital", "do i pay for medicine",
-               "my husband beats me", "a man raped me", "he forces me to have sex",
-               "violence at home", "i cannot sleep, nightmares every night",
-               "i feel sad all the time", "stress and anxiety", "i need a psychologist"}
-    languages = ["en" if t in english else None for t in texts]
-    model = DomainModel(ask_share=0.2, reject_share=0.1, protection_reject_share=0.05).fit(
-        texts, intents, languages)
-    assert set(model.language_thresholds) == {"en"}
-    ask, reject = model.language_thresholds["en"]
-    assert 0 < reject <= ask < 1
-    # A message of a language without its own thresholds is judged by the common ones.
-    strict = pickle.loads(pickle.dumps(model))
-    strict.language_thresholds = {"en": (1.0, 1.0)}
-    assert strict.verdict("is the hospital free", "health_cost", "en").action == "reject"
-    assert strict.verdict("is the hospital free", "health_cost", "fr").action == \
-        model.verdict("is the hospital free", "health_cost").action
+    somali = {"dhakhtar lacag ma la siiyaa": "health_cost", "isbitaalka waa bilaash": "health_cost",
+              "ninkayga ayaa i garaaca": "gbv", "waa la i kufsaday": "gbv",
+              "hurdo ma hayo": "mental_health", "aad baan u walwalsanahay": "mental_health",
+              "kubadda cagta ayaan daawanay": "out_of_scope", "baska ayaa daahay": "out_of_scope"}
+    grouped = GroupedDomainModel(ask_share=0.2, reject_share=0.1,
+                                 protection_reject_share=0.05).fit(
+        [*texts, *somali, "hello"], [*intents, *somali.values(), "greet"],
+        [None] * len(texts) + ["so"] * len(somali) + ["en"])
+    assert set(grouped.models) == {FIRST_GROUP, "new"}
+    # The first languages' gate learnt from their examples only: as the model above.
+    first = grouped.models[FIRST_GROUP]
+    assert first.threshold == pytest.approx(model.threshold)
+    assert grouped.model_for("fr") is first and grouped.model_for(None) is first
+    assert grouped.model_for("so") is grouped.models["new"] is grouped.model_for("am")
+    assert grouped.verdict("la playa es grande", "health_cost", "es").action == "reject"
+    assert grouped.verdict("ninkayga ayaa i garaaca", "gbv", "so").action == "keep"
+    assert pickle.loads(pickle.dumps(grouped)).verdict(
+        "ninkayga ayaa i garaaca", "gbv", "so").action == "keep"
