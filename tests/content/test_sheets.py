@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import filecmp
 import shutil
 import subprocess
@@ -23,6 +22,7 @@ from bot.content.sheets import (
     import_sheets,
 )
 from bot.paths import CONTENT_DIR, REPO_ROOT
+from tests.content.sheet_rows import read_rows, write_rows
 
 
 @pytest.fixture()
@@ -39,18 +39,6 @@ def _same_tree(a: Path, b: Path) -> bool:
     return all(_same_tree(a / sub, b / sub) for sub in compared.common_dirs)
 
 
-def _read(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _write(path: Path, rows: list[dict[str, str]]) -> None:
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def test_export_then_import_without_edits_changes_nothing_byte_for_byte(
         content_copy: Path, tmp_path: Path) -> None:
     sheets = export_sheets(load_content(content_copy), tmp_path / "sheets")
@@ -58,9 +46,9 @@ def test_export_then_import_without_edits_changes_nothing_byte_for_byte(
     result = import_sheets(content_copy, tmp_path / "sheets")
     assert (result.errors, result.changes, result.written) == ([], [], [])
     assert _same_tree(content_copy, CONTENT_DIR)
-    rows = _read(tmp_path / "sheets" / DIRECTORY_SHEET)
+    rows = read_rows(tmp_path / "sheets" / DIRECTORY_SHEET)
     assert len(rows) == len(load_content(content_copy).directory.all_entries())
-    answers = _read(tmp_path / "sheets" / ANSWERS_SHEET)
+    answers = read_rows(tmp_path / "sheets" / ANSWERS_SHEET)
     assert {r["topic"] for r in answers} == set(TOPIC_INTENTS)
     assert {r["ar"] for r in answers if r["topic"] == "gbv" and r["part"] == "Tunisia"}
 
@@ -69,7 +57,7 @@ def test_an_edited_directory_sheet_is_reported_written_and_reads_back_identicall
         content_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "sheets"
     export_sheets(load_content(content_copy), out)
-    rows = _read(out / DIRECTORY_SHEET)
+    rows = read_rows(out / DIRECTORY_SHEET)
     edited = next(r for r in rows if r["id"] == "tn-support-1809")
     edited["last_verified"] = "2026-11-20"
     edited["note_fr"] = "Ligne gratuite avec des psychologues."
@@ -78,7 +66,7 @@ def test_an_edited_directory_sheet_is_reported_written_and_reads_back_identicall
     added = dict(next(r for r in rows if r["id"] == "ma-onde-2511"), id="ma-onde-2511-web",
                  phone="", web="2511.ma")
     rows.append(added)
-    _write(out / DIRECTORY_SHEET, rows)
+    write_rows(out / DIRECTORY_SHEET, rows)
     (out / ANSWERS_SHEET).unlink()
 
     dry = import_sheets(content_copy, out, dry_run=True)
@@ -97,11 +85,9 @@ def test_an_edited_directory_sheet_is_reported_written_and_reads_back_identicall
     assert entry.last_verified == "2026-11-20" and entry.languages == ("ar", "fr")
     assert entry.note["fr"] == "Ligne gratuite avec des psychologues."
     again = export_sheets(content, tmp_path / "again")[0]
-    assert _read(again) == [r for r in _read(out / DIRECTORY_SHEET) if r["country"] == "Egypt"] \
-        + [r for r in _read(out / DIRECTORY_SHEET) if r["country"] == "Libya"] \
-        + [r for r in _read(out / DIRECTORY_SHEET) if r["country"] == "Morocco"] \
-        + [r for r in _read(out / DIRECTORY_SHEET) if r["country"] == "Tunisia"] \
-        + [r for r in _read(out / DIRECTORY_SHEET) if r["country"] == "Yemen"]
+    edited = read_rows(out / DIRECTORY_SHEET)
+    assert read_rows(again) == [r for country in ("Egypt", "Libya", "Morocco", "Tunisia", "Yemen")
+                                for r in edited if r["country"] == country]
 
 
 @pytest.mark.parametrize(("column", "value", "expected"), [
@@ -118,11 +104,11 @@ def test_a_bad_row_is_reported_with_its_number_and_nothing_is_written(
         content_copy: Path, tmp_path: Path, column: str, value: str, expected: str) -> None:
     out = tmp_path / "sheets"
     export_sheets(load_content(content_copy), out)
-    rows = _read(out / DIRECTORY_SHEET)
+    rows = read_rows(out / DIRECTORY_SHEET)
     index = next(i for i, r in enumerate(rows) if r["id"] == "tn-ctr-north")
     rows[index][column] = value
     rows[0]["note_en"] = "A harmless edit that must not be written either."
-    _write(out / DIRECTORY_SHEET, rows)
+    write_rows(out / DIRECTORY_SHEET, rows)
     result = import_sheets(content_copy, out)
     assert result.written == []
     assert any(f"row {index + 2}" in e and expected in e for e in result.errors), result.errors
@@ -134,11 +120,11 @@ def test_an_edited_answer_is_written_and_a_broken_placeholder_is_refused(
     out = tmp_path / "sheets"
     export_sheets(load_content(content_copy), out)
     (out / DIRECTORY_SHEET).unlink()
-    rows = _read(out / ANSWERS_SHEET)
+    rows = read_rows(out / ANSWERS_SHEET)
     row = next(r for r in rows if r["topic"] == "gbv" and r["part"] == "Tunisia")
     row["es"] = "En Túnez, llama gratis al {gbv_line}, de día y de noche si puedes."
     row["last_reviewed"] = "2026-11-22"
-    _write(out / ANSWERS_SHEET, rows)
+    write_rows(out / ANSWERS_SHEET, rows)
     result = import_sheets(content_copy, out)
     assert result.errors == []
     assert result.changes == ["topics/gbv: Tunisia: last_reviewed '2026-11-23' -> '2026-11-22'",
@@ -148,7 +134,7 @@ def test_an_edited_answer_is_written_and_a_broken_placeholder_is_refused(
     assert part.text["es"].startswith("En Túnez, llama gratis al {gbv_line}")
 
     row["fr"] = "Appelez le {numero_invente}."
-    _write(out / ANSWERS_SHEET, rows)
+    write_rows(out / ANSWERS_SHEET, rows)
     before = (content_copy / "topics" / "gbv.yml").read_bytes()
     refused = import_sheets(content_copy, out)
     assert refused.written == [] and any("placeholders" in e for e in refused.errors)
@@ -179,16 +165,16 @@ def test_content_export_import_and_coverage_commands(content_copy: Path, tmp_pat
     out = tmp_path / "sheets"
     exported = _cli("content", "export", "--out", str(out), "--content-dir", str(content_copy))
     assert exported.returncode == 0, exported.stderr
-    rows = _read(out / DIRECTORY_SHEET)
+    rows = read_rows(out / DIRECTORY_SHEET)
     rows[0]["hours_en"], rows[0]["hours_fr"] = "9:00-17:00", "9h-17h"
     rows[0]["hours_ar"], rows[0]["hours_es"] = "9:00-17:00", "9:00-17:00"
-    _write(out / DIRECTORY_SHEET, rows)
+    write_rows(out / DIRECTORY_SHEET, rows)
     imported = _cli("content", "import", str(out), "--content-dir", str(content_copy))
     assert imported.returncode == 0, imported.stdout + imported.stderr
     assert f"CHANGED: directory Egypt: {rows[0]['id']}.hours" in imported.stdout
     assert "1 file(s) written" in imported.stdout
     rows[0]["phone"] = "12"
-    _write(out / DIRECTORY_SHEET, rows)
+    write_rows(out / DIRECTORY_SHEET, rows)
     refused = _cli("content", "import", str(out), "--content-dir", str(content_copy))
     assert refused.returncode == 1 and "row 2" in refused.stdout
     assert "nothing written" in refused.stdout

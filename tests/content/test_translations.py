@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import shutil
 from pathlib import Path
@@ -28,6 +27,7 @@ from bot.content.translations import (
     texts,
 )
 from bot.paths import CONTENT_DIR
+from tests.content.sheet_rows import read_rows, write_rows
 
 NEW_LANGUAGES = ("om", "am", "ti", "so", "ha")
 
@@ -37,18 +37,6 @@ def content_copy(tmp_path: Path) -> Path:
     target = tmp_path / "content"
     shutil.copytree(CONTENT_DIR, target)
     return target
-
-
-def _read(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _write(path: Path, rows: list[dict[str, str]]) -> None:
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def test_the_new_languages_are_flagged_unreviewed_with_their_date() -> None:
@@ -119,20 +107,20 @@ def test_a_reviewer_marks_rows_reviewed_in_the_sheets_and_the_import_records_it(
     sheets = tmp_path / "sheets"
     paths = export_sheets(load_content(content_copy), sheets)
     assert [p.name for p in paths] == [DIRECTORY_SHEET, ANSWERS_SHEET, MESSAGES_SHEET]
-    answers = _read(sheets / ANSWERS_SHEET)
+    answers = read_rows(sheets / ANSWERS_SHEET)
     assert {r["review_am"] for r in answers} == {"unreviewed"}
     gbv = next(r for r in answers if (r["topic"], r["part"]) == ("gbv", "general"))
     gbv["review_am"] = "reviewed"
     gbv["am"] = gbv["am"] + " "  # trailing space only: the text itself is unchanged
-    _write(sheets / ANSWERS_SHEET, answers)
-    directory = _read(sheets / DIRECTORY_SHEET)
+    write_rows(sheets / ANSWERS_SHEET, answers)
+    directory = read_rows(sheets / DIRECTORY_SHEET)
     directory[0]["review_so"] = "reviewed"
-    _write(sheets / DIRECTORY_SHEET, directory)
-    messages = _read(sheets / MESSAGES_SHEET)
+    write_rows(sheets / DIRECTORY_SHEET, directory)
+    messages = read_rows(sheets / MESSAGES_SHEET)
     greeting = next(r for r in messages if r["key"] == "message/greeting")
     greeting["ha"] = "Sannu! Ina ba da bayani kyauta kan lafiya da kariya ga bakin haure."
     greeting["review_ha"] = "reviewed"
-    _write(sheets / MESSAGES_SHEET, messages)
+    write_rows(sheets / MESSAGES_SHEET, messages)
 
     result = import_sheets(content_copy, sheets)
     assert result.errors == []
@@ -146,7 +134,7 @@ def test_a_reviewer_marks_rows_reviewed_in_the_sheets_and_the_import_records_it(
     assert load_content(content_copy).message("greeting", "ha").startswith("Sannu!")
     assert not statuses["om"].reviewed
     # And back: exporting again shows the rows as reviewed.
-    again = _read(export_sheets(load_content(content_copy), tmp_path / "again")[1])
+    again = read_rows(export_sheets(load_content(content_copy), tmp_path / "again")[1])
     assert [r["part"] for r in again if r["topic"] == "gbv" and r["review_am"] == "reviewed"] == [
         "general"]
 
@@ -155,11 +143,11 @@ def test_a_bad_review_cell_or_an_edited_fact_label_is_refused_and_nothing_writte
         content_copy: Path, tmp_path: Path) -> None:
     sheets = tmp_path / "sheets"
     export_sheets(load_content(content_copy), sheets)
-    messages = _read(sheets / MESSAGES_SHEET)
+    messages = read_rows(sheets / MESSAGES_SHEET)
     messages[0]["review_om"] = "maybe"
     label = next(r for r in messages if r["key"].startswith("fact/"))
     label["so"] = label["so"] + " (new)"
-    _write(sheets / MESSAGES_SHEET, messages)
+    write_rows(sheets / MESSAGES_SHEET, messages)
     before = (content_copy / TRANSLATIONS_FILE).read_text(encoding="utf-8")
     result = import_sheets(content_copy, sheets)
     assert result.written == []
