@@ -2,10 +2,12 @@
 
 Two questions, kept apart:
 
-* `LanguageDetector.detect(text)` looks at the text alone: the script (Arabic script is Arabic),
-  Arabizi (Arabic written in Latin letters and digits, which fools every statistical detector),
-  words shared by all four languages ("ok", "merci", "salam", a number, an emoji), then a
-  statistical detector restricted to the supported languages. It returns a best guess and
+* `LanguageDetector.detect(text)` looks at the text alone: the script (Arabic script is Arabic;
+  Ge'ez script is Amharic or Tigrinya, told apart by their letters and words), words every
+  language uses ("ok", "merci", "salam", a number, an emoji), the letters and words of Oromo,
+  Somali and Hausa (which no statistical detector here knows), Arabizi (Arabic written in Latin
+  letters and digits, which fools every statistical detector), then a statistical detector
+  restricted to English, French and Spanish. It returns a best guess and
   whether the guess is strong enough to switch a conversation's language.
 * `decide_language(...)` applies the per-turn order: an explicit choice, a decisive reading of the
   text, the conversation's previous language, a channel hint, a weak guess from the text, the
@@ -247,7 +249,8 @@ class CharNgramModel:
                  words: dict[str, Counter[str]] | None = None) -> None:
         self._counts = counts
         self._totals = {code: sum(c.values()) for code, c in counts.items()}
-        self._vocabulary = len(set().union(*counts.values())) if counts else 0
+        # The add-one smoothing's vocabulary, per set of classes compared (`_vocabulary_of`).
+        self._vocabularies: dict[tuple[str, ...], int] = {}
         self._words = words or {}
         self._word_totals = {code: sum(c.values()) for code, c in self._words.items()}
         self._word_vocabulary = len(set().union(*self._words.values())) if self._words else 0
@@ -323,10 +326,9 @@ class CharNgramModel:
     def _vocabulary_of(self, classes: tuple[str, ...]) -> int:
         """Return how many n-grams the `classes` know between them (the add-one smoothing's
         vocabulary), so that adding a language in another script changes nothing here."""
-        cache = self.__dict__.setdefault("_vocabularies", {})
-        if classes not in cache:
-            cache[classes] = len(set().union(*(self._counts[c] for c in classes)))
-        return cache[classes]
+        if classes not in self._vocabularies:
+            self._vocabularies[classes] = len(set().union(*(self._counts[c] for c in classes)))
+        return self._vocabularies[classes]
 
     def with_words(self, words: list[str],
                    among: tuple[str, ...] | None = None) -> dict[str, float]:

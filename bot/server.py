@@ -69,20 +69,8 @@ def endpoints_config(settings: Settings, action_port: int | None) -> dict[str, o
         from urllib.parse import urlparse
 
         url = urlparse(settings.redis_url)
-        config["tracker_store"] = {
-            "type": "bot.tracker_store.ForgetfulRedisTrackerStore",
-            "url": url.hostname,
-            "port": url.port or 6379,
-            "db": int((url.path or "/0").lstrip("/") or 0),
-            "password": url.password,
-            "use_ssl": url.scheme == "rediss",
-            "record_exp": settings.tracker_record_exp,
-            "key_prefix": "migrantbot",  # Rasa ignores a prefix that is not alphanumeric
-        }
-        # One turn at a time per conversation across every process and machine (Rasa's own
-        # lock store; it also lets Rasa run several Sanic workers, see `Server`).
-        config["lock_store"] = {
-            "type": "redis",
+        # Rasa ignores a key prefix that is not alphanumeric.
+        connection = {
             "url": url.hostname,
             "port": url.port or 6379,
             "db": int((url.path or "/0").lstrip("/") or 0),
@@ -90,6 +78,13 @@ def endpoints_config(settings: Settings, action_port: int | None) -> dict[str, o
             "use_ssl": url.scheme == "rediss",
             "key_prefix": "migrantbot",
         }
+        config["tracker_store"] = {
+            "type": "bot.tracker_store.ForgetfulRedisTrackerStore", **connection,
+            "record_exp": settings.tracker_record_exp,
+        }
+        # One turn at a time per conversation across every process and machine (Rasa's own
+        # lock store; it also lets Rasa run several Sanic workers, see `Server`).
+        config["lock_store"] = {"type": "redis", **connection}
     else:
         config["tracker_store"] = {"type": "bot.tracker_store.ForgetfulInMemoryTrackerStore"}
     if not action_port:

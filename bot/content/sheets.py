@@ -52,6 +52,7 @@ from bot.content.translations import (
     dump_translations,
     load_translations,
     texts,
+    with_review,
 )
 
 DIRECTORY_SHEET = "directory.csv"
@@ -251,11 +252,9 @@ class _Reviews:
         """Return the new translations.yml when a review state changed."""
         statuses = dict(self.statuses)
         for (language, key), reviewed in self.wanted.items():
-            status = statuses[language]
-            if (key in status.reviewed) == reviewed:
+            if (key in statuses[language].reviewed) == reviewed:
                 continue
-            keys = status.reviewed | {key} if reviewed else status.reviewed - {key}
-            statuses[language] = TranslationStatus(language, status.written, frozenset(keys))
+            statuses = with_review(statuses, language, key, reviewed)
             result.changes.append(f"{TRANSLATIONS_FILE}: {language} {key} "
                                   f"{REVIEWED if reviewed else UNREVIEWED}")
         if statuses == self.statuses:

@@ -141,12 +141,6 @@ def review(content: Content, statuses: dict[str, TranslationStatus] | None = Non
     return result
 
 
-def is_unreviewed(statuses: dict[str, TranslationStatus], language: str, key: str) -> bool:
-    """Return True when the text `key` in `language` awaits a native speaker's review."""
-    status = statuses.get(language)
-    return status is not None and key not in status.reviewed
-
-
 def with_review(statuses: dict[str, TranslationStatus], language: str, key: str,
                 reviewed: bool) -> dict[str, TranslationStatus]:
     """Return `statuses` with `key` marked reviewed (or not) in `language`."""
