@@ -211,6 +211,7 @@ class DomainGate(GraphComponent):
         off topic beside the `out_of_scope` examples; DIET never sees it.
         """
         return {"ask_share": 0.03, "reject_share": 0.01, "protection_reject_share": 0.002,
+                "confirm_share": 0.15, "confirm_confidence": 0.9,
                 "offtopic_dir": None, "language_backend": "lingua"}
 
     @classmethod
@@ -230,6 +231,8 @@ class DomainGate(GraphComponent):
         self._model = GroupedDomainModel(
             ask_share=self.config["ask_share"], reject_share=self.config["reject_share"],
             protection_reject_share=self.config["protection_reject_share"],
+            confirm_share=self.config["confirm_share"],
+            confirm_confidence=self.config["confirm_confidence"],
         ).fit([t for t, _ in examples], [i for _, i in examples],
               [detector.detect(t).code for t, _ in examples])
         with self._model_storage.write_to(self._resource) as directory:
@@ -255,7 +258,8 @@ class DomainGate(GraphComponent):
             if not ranking or not text.strip():
                 continue
             top = ranking[0]["name"]
-            verdict = self._model.verdict(text, top, message.get("language"))
+            verdict = self._model.verdict(text, top, message.get("language"),
+                                          float(ranking[0].get("confidence") or 0))
             protection = _protection_doubt(text, ranking)
             if verdict.action == "keep" and protection is not None:
                 # Protection first: unsure between a protection topic and another, ask with

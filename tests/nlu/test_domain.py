@@ -42,6 +42,24 @@ def model() -> DomainModel:
 
 def test_thresholds_come_from_the_training_data_and_are_ordered(model: DomainModel) -> None:
     assert 0 < model.protection_threshold <= model.reject_threshold <= model.threshold < 1
+    assert model.threshold <= model.confirm_threshold < 1
+
+
+def test_a_topic_on_thin_evidence_also_needs_diet_to_be_sure(model: DomainModel) -> None:
+    text = "is the hospital free"
+    score = float(model.scores([text])[0])
+    thin = pickle.loads(pickle.dumps(model))
+    thin.threshold = score / 2
+    thin.confirm_threshold = min(1.0, score * 1.5 + 0.01)
+    # Above the gate's threshold but below the confirming one: DIET's confidence decides.
+    assert thin.verdict(text, "health_cost", confidence=0.99).action == "keep"
+    assert thin.verdict(text, "health_cost", confidence=0.6).action == "ask"
+    assert thin.verdict(text, "gbv", confidence=0.6).action == "ask"
+    # Conversation intents are still never touched.
+    assert thin.verdict(text, "greet", confidence=0.3).action == "keep"
+    # Above the confirming threshold the gate's evidence is enough.
+    thin.confirm_threshold = score
+    assert thin.verdict(text, "health_cost", confidence=0.6).action == "keep"
 
 
 def test_a_topic_in_known_words_is_kept_and_chat_is_rejected(model: DomainModel) -> None:
