@@ -16,11 +16,18 @@ not left out on their own.
 The cost side is printed beside it: the share of the project's held-out topic messages the gate
 trained on everything keeps (a message it does not keep is asked about or refused).
 
-Usage: .venv/bin/python bench/gate_sources.py
+Given a trained model, it also prints the share the whole pipeline would answer as a topic:
+DIET never trains on `bot/offtopic/`, so its intent and confidence on those lines are honest,
+and a line counts when DIET's likeliest intent is a topic it is at least as sure of as the
+fallback threshold asks, and the left-out gate keeps it (on thin evidence only with DIET sure
+of it, as `DomainModel.verdict` decides).
+
+Usage: .venv/bin/python bench/gate_sources.py [models/current.tar.gz]
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -28,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.evaluation import load_examples
+from bot.evaluation import load_examples, parse_all
 from bot.language import get_detector
 from bot.nlu.domain import (
     CONVERSATION_INTENTS,
@@ -40,7 +47,9 @@ from bot.nlu.examples import read_examples
 from bot.paths import NLU_DATA_DIR, OFFTOPIC_DIR
 
 # The gate's settings, as DomainGate passes them (config.yml leaves the defaults).
-SETTINGS = {"ask_share": 0.03, "reject_share": 0.01, "protection_reject_share": 0.002}
+SETTINGS = {"ask_share": 0.03, "reject_share": 0.01, "protection_reject_share": 0.002,
+            "confirm_share": 0.15, "confirm_confidence": 0.9}
+FALLBACK_THRESHOLD = 0.4  # config.yml, FallbackClassifier
 
 
 MIN_LINES = 30
@@ -57,8 +66,26 @@ def keep_rate(model: DomainModel, texts: Sequence[str]) -> float:
     return float(np.mean(model.scores(list(texts)) >= model.threshold)) if texts else 0.0
 
 
+def answered_rate(model: DomainModel, texts: Sequence[str], parsed: Sequence[dict]) -> float:
+    """Return the share of `texts` the pipeline would answer as a topic (see the docstring)."""
+    answered = 0
+    for text, result in zip(texts, parsed, strict=True):
+        ranking = [r for r in result.get("intent_ranking") or [] if r["name"] != "nlu_fallback"]
+        if not ranking or ranking[0]["name"] in CONVERSATION_INTENTS | {OUT_OF_SCOPE} or (
+                ranking[0]["confidence"] < FALLBACK_THRESHOLD):
+            continue
+        verdict = model.verdict(text, ranking[0]["name"], ranking[0]["confidence"])
+        answered += verdict.action == "keep"
+    return answered / len(texts) if texts else 0.0
+
+
 def main() -> None:
     started = time.perf_counter()
+    agent = None
+    if len(sys.argv) > 1:
+        from bot.classify import load_agent
+
+        agent = load_agent(sys.argv[1])
     detector = get_detector("lingua")
     topics = [(t, i) for path in sorted(NLU_DATA_DIR.glob("*/*.yml"))
               for t, i in read_examples(path)]
@@ -75,7 +102,7 @@ def main() -> None:
     for group, data in sorted(groups.items()):
         sizes = Counter(source for _, _, source in data["chat"])
         left_out = sorted(source for source, size in sizes.items() if size >= MIN_LINES)
-        rates = []
+        rates, answered = [], []
         print(f"\ngroup {group}: {len(data['topics'])} intent examples, "
               f"{len(data['chat'])} chat lines, {len(left_out)} sources")
         for name in left_out:
@@ -86,8 +113,13 @@ def main() -> None:
             held = [t for t, p, s in data["chat"] if s == name]
             rate = keep_rate(model, held)
             rates.append(rate)
-            print(f"  {name:40s} {len(held):5d} lines  kept {rate:.3f}")
-        print(f"  {'mean over sources':40s} {'':11s} kept {np.mean(rates):.3f}")
+            line = f"  {name:40s} {len(held):5d} lines  kept {rate:.3f}"
+            if agent is not None:
+                answered.append(answered_rate(model, held, parse_all(agent, held)))
+                line += f"  answered as a topic {answered[-1]:.3f}"
+            print(line)
+        mean = f"  {'mean over sources':40s} {'':11s} kept {np.mean(rates):.3f}"
+        print(mean + (f"  answered as a topic {np.mean(answered):.3f}" if answered else ""))
 
     gates = {group: DomainModel(**SETTINGS).fit(
         [t for t, _ in data["topics"]] + [t for t, _, _ in data["chat"]],
