@@ -50,6 +50,11 @@ LATIN_CLASSES = ("en", "fr", "es", ARABIZI)
 # (measured in bench/nlu_quality.py and bench/language_detectors.py).
 LETTERS_MIN = 0.5
 LETTERS_DECISIVE = 0.8
+# A message of at most `SHORT_MARKED_WORDS` words that holds an SMS word of English, French or
+# Spanish ("r u robot?") needs this much: "u" is also a Somali word, and a short English SMS
+# read as Somali is answered in a language its writer cannot read.
+SHORT_MARKED_WORDS = 3
+LETTERS_DECISIVE_MARKED = 0.9
 # In Ge'ez script the language is Amharic or Tigrinya: from this probability the letters switch
 # a conversation between the two.
 ETHIOPIC_DECISIVE = 0.75
@@ -431,12 +436,14 @@ class LanguageDetector:
                        if chars is not None else {})
         other = {code: p for code, p in letters_say.items() if code in LETTER_LANGUAGES}
         best, probability = max(other.items(), key=lambda item: item[1]) if other else (None, 0.)
-        if best is not None and probability >= LETTERS_DECISIVE:
+        markers = any(word in words_of for words_of in _MARKERS.values() for word in words)
+        decisive = (LETTERS_DECISIVE_MARKED if markers and len(words) <= SHORT_MARKED_WORDS
+                    else LETTERS_DECISIVE)
+        if best is not None and probability >= decisive:
             return Detection(best, round(probability, 4), "letters", len(words) >= 2)
         share = arabizi_score(words)
         if share >= 0.34 or (share >= 0.25 and len(words) >= 4):
             return Detection("ar", min(0.99, 0.5 + share), "arabizi", True)
-        markers = any(word in words_of for words_of in _MARKERS.values() for word in words)
         if best is not None and probability >= LETTERS_MIN and not markers:
             # A weak reading; an SMS word of English, French or Spanish ("u", "stp") wins.
             return Detection(best, round(probability, 4), "letters", False)
