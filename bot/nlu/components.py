@@ -205,7 +205,8 @@ class DomainGate(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """Return the shares of topic examples asked about and rejected (see bot.nlu.domain).
+        """Return the shares of topic examples asked about and rejected, and the share below
+        which a topic also needs DIET's `confirm_confidence` (see bot.nlu.domain).
 
         `offtopic_dir` (default `bot/offtopic/`) holds the real everyday chat the gate learns as
         off topic beside the `out_of_scope` examples; DIET never sees it.
