@@ -50,8 +50,6 @@ from bot.paths import NLU_DATA_DIR, OFFTOPIC_DIR
 SETTINGS = {"ask_share": 0.03, "reject_share": 0.01, "protection_reject_share": 0.002,
             "confirm_share": 0.15, "confirm_confidence": 0.9}
 FALLBACK_THRESHOLD = 0.4  # config.yml, FallbackClassifier
-
-
 MIN_LINES = 30
 
 
@@ -89,28 +87,28 @@ def main() -> None:
     detector = get_detector("lingua")
     topics = [(t, i) for path in sorted(NLU_DATA_DIR.glob("*/*.yml"))
               for t, i in read_examples(path)]
-    chat = [(t, path, source) for path, source in chat_sources().items()
+    chat = [(t, source) for path, source in chat_sources().items()
             for t, _ in read_examples(path)]
     groups: dict[str, dict[str, list]] = defaultdict(lambda: {"topics": [], "chat": []})
     for text, intent in topics:
         groups[language_group(detector.detect(text).code)]["topics"].append((text, intent))
-    for text, path, source in chat:
-        groups[language_group(detector.detect(text).code)]["chat"].append((text, path, source))
+    for text, source in chat:
+        groups[language_group(detector.detect(text).code)]["chat"].append((text, source))
 
     print("Domain gate, leave one chat source out: share of the left-out source's lines kept "
           "as a topic")
     for group, data in sorted(groups.items()):
-        sizes = Counter(source for _, _, source in data["chat"])
+        sizes = Counter(source for _, source in data["chat"])
         left_out = sorted(source for source, size in sizes.items() if size >= MIN_LINES)
         rates, answered = [], []
         print(f"\ngroup {group}: {len(data['topics'])} intent examples, "
               f"{len(data['chat'])} chat lines, {len(left_out)} sources")
         for name in left_out:
-            kept_in = [(t, OUT_OF_SCOPE) for t, p, s in data["chat"] if s != name]
+            kept_in = [(t, OUT_OF_SCOPE) for t, s in data["chat"] if s != name]
             texts = [t for t, _ in data["topics"] + kept_in]
             intents = [i for _, i in data["topics"] + kept_in]
             model = DomainModel(**SETTINGS).fit(texts, intents)
-            held = [t for t, p, s in data["chat"] if s == name]
+            held = [t for t, s in data["chat"] if s == name]
             rate = keep_rate(model, held)
             rates.append(rate)
             line = f"  {name:40s} {len(held):5d} lines  kept {rate:.3f}"
@@ -122,7 +120,7 @@ def main() -> None:
         print(mean + (f"  answered as a topic {np.mean(answered):.3f}" if answered else ""))
 
     gates = {group: DomainModel(**SETTINGS).fit(
-        [t for t, _ in data["topics"]] + [t for t, _, _ in data["chat"]],
+        [t for t, _ in data["topics"]] + [t for t, _ in data["chat"]],
         [i for _, i in data["topics"]] + [OUT_OF_SCOPE] * len(data["chat"]))
         for group, data in groups.items()}
     held_topics: dict[str, list[str]] = defaultdict(list)
