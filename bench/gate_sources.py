@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from bot.evaluation import load_examples, parse_all
 from bot.language import get_detector
@@ -44,13 +45,24 @@ from bot.nlu.domain import (
     language_group,
 )
 from bot.nlu.examples import read_examples
-from bot.paths import NLU_DATA_DIR, OFFTOPIC_DIR
+from bot.paths import NLU_DATA_DIR, OFFTOPIC_DIR, REPO_ROOT
 
-# The gate's settings, as DomainGate passes them (config.yml leaves the defaults).
-SETTINGS = {"ask_share": 0.03, "reject_share": 0.01, "protection_reject_share": 0.002,
-            "confirm_share": 0.15, "confirm_confidence": 0.9}
-FALLBACK_THRESHOLD = 0.4  # config.yml, FallbackClassifier
 MIN_LINES = 30
+
+
+def pipeline_settings(config: Path = REPO_ROOT / "config.yml") -> tuple[dict[str, float], float]:
+    """Return the gate's settings as `DomainGate` trains with them, and the fallback threshold."""
+    from bot.nlu.components import DomainGate
+
+    pipeline = {step["name"]: step for step in yaml.safe_load(config.read_text())["pipeline"]}
+    gate = {**DomainGate.get_default_config(),
+            **pipeline.get("bot.nlu.components.DomainGate", {})}
+    keys = ("ask_share", "reject_share", "protection_reject_share", "confirm_share",
+            "confirm_confidence")
+    return {key: gate[key] for key in keys}, float(pipeline["FallbackClassifier"]["threshold"])
+
+
+SETTINGS, FALLBACK_THRESHOLD = pipeline_settings()
 
 
 def chat_sources(directory: Path = OFFTOPIC_DIR) -> dict[Path, str]:
