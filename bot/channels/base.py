@@ -45,6 +45,10 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+#: How long a clean stop waits for a send already in flight (after its turns' drain), within
+#: `serve`'s 15-second grace: 2 s for the worker loop, 8 for the turns, 3 for this.
+IN_FLIGHT_SECONDS = 3.0
+
 #: Replies to "MORE" in each language, and the hint that invites it (GSM-7 in every Latin-script
 #: language, so the hint never switches a French, Spanish, Oromo, Somali or Hausa SMS to UCS-2).
 MORE_WORDS = frozenset({"more", "plus", "suite", "mas", "más", "المزيد", "مزيد", "+",
@@ -243,6 +247,8 @@ class Background:
         _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
         for task in pending:
             task.cancel()
+        if pending:  # a send in flight finishes first (MessagingInput._send_through_a_stop)
+            await asyncio.wait(pending, timeout=IN_FLIGHT_SECONDS + 0.5)
 
     def __len__(self) -> int:
         return len(self._tasks)
@@ -606,7 +612,7 @@ class MessagingInput(InputChannel):
         """Stop taking rows, let running turns finish, and give back those that could not.
 
         Within `serve`'s 15-second grace: the worker loop ends at its next wake-up, turns get
-        `timeout` seconds.
+        `timeout` seconds, and a send in flight then `IN_FLIGHT_SECONDS` more.
         """
         self._stopping = True
         self.wake()
@@ -707,7 +713,33 @@ class MessagingInput(InputChannel):
             # (tests/channels/test_crash.py). One commit blocks the loop for well under a
             # millisecond (bench/cluster.py --inbox).
             self.inbox.start_send(taken, number, plan if fresh and number == 0 else None)
-            await send(sends[number])
+            await self._send_through_a_stop(taken, number, send(sends[number]))
+
+    async def _send_through_a_stop(self, taken: Taken, number: int,
+                                   sending: Awaitable[None]) -> None:
+        """Make send `number`; a clean stop lets a send in flight finish and records it.
+
+        A clean stop cancels the turns still running after its drain. Cut at once, a send in
+        flight would be left recorded as started but not confirmed, which the process that
+        takes the row next must treat as a crash's uncertain send and (for an answer that is
+        not urgent) skip: lost if the request had not yet left. So the send is shielded: it
+        gets `IN_FLIGHT_SECONDS` more to finish, and once the vendor has confirmed it, so does
+        the row. Only a send still unfinished then is left uncertain, as after a crash.
+        """
+        task = asyncio.ensure_future(sending)
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not task.done():
+                await asyncio.wait([task], timeout=IN_FLIGHT_SECONDS)
+            if task.done() and not task.cancelled() and task.exception() is None:
+                try:
+                    self.inbox.confirm_send(taken, number)
+                except Exception:  # the lease was lost: its new owner decides
+                    pass
+            else:
+                task.cancel()
+            raise
 
     async def opt_out(self, person: str, channel: str, reason: str) -> None:
         """Record an opt-out and delete any subscription, without blocking the event loop."""

@@ -144,3 +144,30 @@ async def test_a_message_of_another_key_is_dropped_not_retried_forever(
     await finish(channel, Turns())
     assert channel.stats.dropped == 1
     assert fake_telegram.sent_messages(chat_id) == []
+
+
+async def test_a_clean_stop_lets_a_send_in_flight_finish_and_records_it(
+    settings: Settings, fake_telegram: FakeTelegram,
+) -> None:
+    """Stopped while the vendor is slow to confirm a send, a server waits for it and records
+    it, so the server that takes the row next neither repeats it nor has to guess."""
+    chat_id = next(_ids)
+    message = telegram_message(chat_id)
+    stopping = TelegramInput(settings, optouts=OptOutStore.from_url(settings.database_url))
+    turns = Turns()
+    fake_telegram.delay(1.5)
+    try:
+        stopping.start_worker(turns)
+        assert await stopping.accept(f"update:{next(_ids)}", message["person"], message)
+        assert await until(lambda: fake_telegram.calls_to("sendMessage", chat_id))
+        await stopping.stop_worker(timeout=0.1)  # the drain ends long before the vendor replies
+        await stopping.sender.close()
+    finally:
+        fake_telegram.delay(0)
+    assert stopping.stats.uncertain == 0
+    following = TelegramInput(settings, optouts=OptOutStore.from_url(settings.database_url))
+    await finish(following, turns)
+    assert [m["text"] for m in fake_telegram.sent_messages(chat_id)] == ["answer to hello"]
+    assert turns.texts == ["hello"], "the stopped server's turn is not run again"
+    assert following.stats.uncertain == 0, "the send was confirmed, not left in doubt"
+    assert following.inbox.backlog() == 0, "the row is finished"
