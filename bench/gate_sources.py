@@ -44,6 +44,9 @@ from bot.nlu.domain import (
     DomainModel,
     language_group,
 )
+from bot.nlu.domain import (
+    SETTINGS as GATE_SETTINGS,
+)
 from bot.nlu.examples import read_examples
 from bot.paths import NLU_DATA_DIR, OFFTOPIC_DIR, REPO_ROOT
 
@@ -57,9 +60,8 @@ def pipeline_settings(config: Path = REPO_ROOT / "config.yml") -> tuple[dict[str
     pipeline = {step["name"]: step for step in yaml.safe_load(config.read_text())["pipeline"]}
     gate = {**DomainGate.get_default_config(),
             **pipeline.get("bot.nlu.components.DomainGate", {})}
-    keys = ("ask_share", "reject_share", "protection_reject_share", "confirm_share",
-            "confirm_confidence")
-    return {key: gate[key] for key in keys}, float(pipeline["FallbackClassifier"]["threshold"])
+    fallback = float(pipeline["FallbackClassifier"]["threshold"])
+    return {key: gate[key] for key in GATE_SETTINGS}, fallback
 
 
 SETTINGS, FALLBACK_THRESHOLD = pipeline_settings()

@@ -52,6 +52,7 @@ from bot.nlu.domain import (
     GroupedDomainModel,
     Verdict,
 )
+from bot.nlu.domain import SETTINGS as GATE_SETTINGS
 from bot.nlu.examples import read_examples
 from bot.nlu.risk import has_risk_word
 from bot.paths import OFFTOPIC_DIR
@@ -205,14 +206,16 @@ class DomainGate(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """Return the shares of topic examples asked about and rejected, and the share below
-        which a topic also needs DIET's `confirm_confidence` (see bot.nlu.domain).
+        """Return the shares of topic examples asked about and rejected, and the shares below
+        which a topic also needs DIET's `confirm_confidence` and a protection topic DIET's
+        `protection_confirm_confidence` (see bot.nlu.domain).
 
         `offtopic_dir` (default `bot/offtopic/`) holds the real everyday chat the gate learns as
         off topic beside the `out_of_scope` examples; DIET never sees it.
         """
         return {"ask_share": 0.03, "reject_share": 0.01, "protection_reject_share": 0.002,
                 "confirm_share": 0.15, "confirm_confidence": 0.9,
+                "protection_confirm_share": 0.25, "protection_confirm_confidence": 0.99,
                 "offtopic_dir": None, "language_backend": "lingua"}
 
     @classmethod
@@ -230,10 +233,7 @@ class DomainGate(GraphComponent):
                      for text, _ in read_examples(path)]
         detector = get_detector(self.config["language_backend"])
         self._model = GroupedDomainModel(
-            ask_share=self.config["ask_share"], reject_share=self.config["reject_share"],
-            protection_reject_share=self.config["protection_reject_share"],
-            confirm_share=self.config["confirm_share"],
-            confirm_confidence=self.config["confirm_confidence"],
+            **{key: self.config[key] for key in GATE_SETTINGS}
         ).fit([t for t, _ in examples], [i for _, i in examples],
               [detector.detect(t).code for t, _ in examples])
         with self._model_storage.write_to(self._resource) as directory:

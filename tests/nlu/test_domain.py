@@ -43,6 +43,7 @@ def model() -> DomainModel:
 def test_thresholds_come_from_the_training_data_and_are_ordered(model: DomainModel) -> None:
     assert 0 < model.protection_threshold <= model.reject_threshold <= model.threshold < 1
     assert model.threshold <= model.confirm_threshold < 1
+    assert model.threshold <= model.protection_confirm_threshold < 1
 
 
 def test_a_topic_on_thin_evidence_also_needs_diet_to_be_sure(model: DomainModel) -> None:
@@ -51,6 +52,7 @@ def test_a_topic_on_thin_evidence_also_needs_diet_to_be_sure(model: DomainModel)
     thin = pickle.loads(pickle.dumps(model))
     thin.threshold = score / 2
     thin.confirm_threshold = min(1.0, score * 1.5 + 0.01)
+    thin.protection_confirm_threshold = thin.confirm_threshold
     # Above the gate's threshold but below the confirming one: DIET's confidence decides.
     assert thin.verdict(text, "health_cost", confidence=0.99).action == "keep"
     assert thin.verdict(text, "health_cost", confidence=0.6).action == "ask"
@@ -60,6 +62,24 @@ def test_a_topic_on_thin_evidence_also_needs_diet_to_be_sure(model: DomainModel)
     # Above the confirming threshold the gate's evidence is enough.
     thin.confirm_threshold = score
     assert thin.verdict(text, "health_cost", confidence=0.6).action == "keep"
+
+
+def test_a_protection_topic_on_thin_evidence_needs_diet_surer_still(model: DomainModel) -> None:
+    """Everyday chat the gate lets through is mostly taken for a protection topic ("I'm so
+    tired" for mental health), so in their wider band those need DIET all but certain."""
+    text = "i feel sad all the time"
+    score = float(model.scores([text])[0])
+    thin = pickle.loads(pickle.dumps(model))
+    thin.threshold = score / 2
+    thin.confirm_threshold = score / 2  # another topic would be kept on the gate's evidence
+    thin.protection_confirm_threshold = min(1.0, score * 1.5 + 0.01)
+    thin.protection_confirm_confidence = 0.99
+    assert thin.verdict(text, "health_cost", confidence=0.6).action == "keep"
+    assert thin.verdict(text, "mental_health", confidence=0.995).action == "keep"
+    assert thin.verdict(text, "mental_health", confidence=0.95).action == "ask"
+    assert thin.verdict(text, "gbv", confidence=0.95).action == "ask"
+    thin.protection_confirm_threshold = score
+    assert thin.verdict(text, "mental_health", confidence=0.6).action == "keep"
 
 
 def test_a_topic_in_known_words_is_kept_and_chat_is_rejected(model: DomainModel) -> None:
