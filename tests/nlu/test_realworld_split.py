@@ -35,10 +35,12 @@ def _evaluation_sources() -> tuple[set[str], set[str]]:
 def _training_source_text() -> str:
     texts = [path.read_text(encoding="utf-8") for path in sorted(OFFTOPIC_DIR.glob("*/*.yml"))]
     # The tables of the source lists (their prose names the evaluation sources it avoids).
-    texts += [line for path in (OFFTOPIC_DIR / "sources.md", NLU_DATA_DIR / "faq_sources.md")
+    lists = [OFFTOPIC_DIR / "sources.md", *sorted(NLU_DATA_DIR.glob("faq*_sources.md"))]
+    assert len(lists) >= 3, "the chat list and every FAQ collection's list"
+    texts += [line for path in lists
               for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("|")]
     texts += [path.read_text(encoding="utf-8").split("version:")[0]
-              for path in sorted(NLU_DATA_DIR.glob("*/faq.yml"))]
+              for path in sorted(NLU_DATA_DIR.glob("*/faq*.yml"))]
     return "\n".join(texts).lower()
 
 
