@@ -245,6 +245,8 @@ class Background:
         if not self._tasks:
             return
         _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+        if pending:
+            logger.warning("%d turns still running at the stop are cut short", len(pending))
         for task in pending:
             task.cancel()
         if pending:  # a send in flight finishes first (MessagingInput._send_through_a_stop)
@@ -541,6 +543,11 @@ class MessagingInput(InputChannel):
             await asyncio.to_thread(self.inbox.add, message_id, person, message), None)
         if added:
             self.backlog += 1
+            if taken is not None and self._stopping:
+                # The stop began while the row was being taken: past its drain, a turn started
+                # now would be cut when the loop closes, unreleased. Give it back instead.
+                await asyncio.to_thread(self.inbox.release, [taken.id])
+                taken = None
             if taken is not None and self._on_new_message is not None:
                 # Its person had nothing waiting: answer it here and now.
                 self._running[taken.id] = taken
@@ -620,11 +627,12 @@ class MessagingInput(InputChannel):
             self._listener.cancel()
         if self._worker is not None:
             await asyncio.wait([self._worker], timeout=2)
-        holding = list(self._running)
+        holding = set(self._running)
         await self.background.drain(timeout)
+        holding |= set(self._running)  # a turn the worker started after it was asked to stop
         if holding and self._inbox is not None:
             try:
-                await asyncio.to_thread(self._inbox.release, holding)
+                await asyncio.to_thread(self._inbox.release, sorted(holding))
             except Exception as error:  # their leases run out instead
                 logger.error("inbox: rows not given back (%s)", type(error).__name__)
 
@@ -636,7 +644,11 @@ class MessagingInput(InputChannel):
             self._wake.clear()
             try:
                 room = self.concurrency - len(self._running)
-                for taken in await asyncio.to_thread(self.inbox.take, room):
+                rows = await asyncio.to_thread(self.inbox.take, room)
+                if self._stopping:  # taken as the stop began: give them back (see `accept`)
+                    await asyncio.to_thread(self.inbox.release, [taken.id for taken in rows])
+                    break
+                for taken in rows:
                     self._running[taken.id] = taken
                     self.background.spawn(self._run(taken, on_new_message))
                 now = time.monotonic()
@@ -738,6 +750,9 @@ class MessagingInput(InputChannel):
                 except Exception:  # the lease was lost: its new owner decides
                     pass
             else:
+                logger.warning("inbox: a send in flight at the stop was left unconfirmed (%s)",
+                               "unfinished" if not task.done() else "cancelled"
+                               if task.cancelled() else type(task.exception()).__name__)
                 task.cancel()
             raise
 

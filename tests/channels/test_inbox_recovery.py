@@ -171,3 +171,33 @@ async def test_a_clean_stop_lets_a_send_in_flight_finish_and_records_it(
     assert turns.texts == ["hello"], "the stopped server's turn is not run again"
     assert following.stats.uncertain == 0, "the send was confirmed, not left in doubt"
     assert following.inbox.backlog() == 0, "the row is finished"
+
+
+async def test_a_message_taken_as_the_stop_begins_is_given_back_not_cut(
+    settings: Settings, fake_telegram: FakeTelegram,
+) -> None:
+    """A webhook's row taken while the server starts to stop is released at once: a turn
+    started then would outlive the drain and be cut, unreleased, when the loop closes."""
+    chat_id = next(_ids)
+    message = telegram_message(chat_id)
+    stopping = TelegramInput(settings, optouts=OptOutStore.from_url(settings.database_url))
+    turns = Turns()
+    stopping.start_worker(turns)
+    add_and_take = stopping.inbox.add_and_take
+
+    def slow_add_and_take(*args: Any) -> Any:
+        stopping._stopping = True  # the stop begins while the database call is under way
+        return add_and_take(*args)
+
+    stopping.inbox.add_and_take = slow_add_and_take  # type: ignore[method-assign]
+    try:
+        assert await stopping.accept(f"update:{next(_ids)}", message["person"], message)
+        assert not stopping._running and turns.texts == []
+        assert stopping.inbox.backlog() == 1, "stored, and queued for any server"
+    finally:
+        await stopping.stop_worker()
+        await stopping.sender.close()
+    following = TelegramInput(settings, optouts=OptOutStore.from_url(settings.database_url))
+    await finish(following, turns)
+    assert [m["text"] for m in fake_telegram.sent_messages(chat_id)] == ["answer to hello"]
+    assert following.stats.uncertain == 0 and following.inbox.backlog() == 0
