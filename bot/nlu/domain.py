@@ -153,8 +153,11 @@ class DomainModel:
             return Verdict(score, "keep")
         if score >= self.threshold:
             if intent in PROTECTION_INTENTS:
-                sure = (score >= self.protection_confirm_threshold
-                        or confidence >= self.protection_confirm_confidence)
+                # A gate trained before the protection band had neither: it keeps its rule.
+                sure = (score >= getattr(self, "protection_confirm_threshold",
+                                         self.confirm_threshold)
+                        or confidence >= getattr(self, "protection_confirm_confidence",
+                                                 self.confirm_confidence))
             else:
                 sure = score >= self.confirm_threshold or confidence >= self.confirm_confidence
             return Verdict(score, "keep" if sure else "ask")

@@ -80,6 +80,11 @@ def test_a_protection_topic_on_thin_evidence_needs_diet_surer_still(model: Domai
     assert thin.verdict(text, "gbv", confidence=0.95).action == "ask"
     thin.protection_confirm_threshold = score
     assert thin.verdict(text, "mental_health", confidence=0.6).action == "keep"
+    # A gate trained before the protection band (a model file of an earlier release) still
+    # answers, by the rule it was trained with.
+    old = pickle.loads(pickle.dumps(thin))
+    del old.protection_confirm_threshold, old.protection_confirm_confidence
+    assert old.verdict(text, "mental_health", confidence=0.95).action == "keep"
 
 
 def test_a_topic_in_known_words_is_kept_and_chat_is_rejected(model: DomainModel) -> None:
