@@ -46,11 +46,17 @@ def test_thresholds_come_from_the_training_data_and_are_ordered(model: DomainMod
     assert model.threshold <= model.protection_confirm_threshold < 1
 
 
-def test_a_topic_on_thin_evidence_also_needs_diet_to_be_sure(model: DomainModel) -> None:
-    text = "is the hospital free"
+def _on_thin_evidence(model: DomainModel, text: str) -> tuple[DomainModel, float]:
+    """Return a copy of the gate whose threshold is half `text`'s score, and that score."""
     score = float(model.scores([text])[0])
     thin = pickle.loads(pickle.dumps(model))
     thin.threshold = score / 2
+    return thin, score
+
+
+def test_a_topic_on_thin_evidence_also_needs_diet_to_be_sure(model: DomainModel) -> None:
+    text = "is the hospital free"
+    thin, score = _on_thin_evidence(model, text)
     thin.confirm_threshold = min(1.0, score * 1.5 + 0.01)
     thin.protection_confirm_threshold = thin.confirm_threshold
     # Above the gate's threshold but below the confirming one: DIET's confidence decides.
@@ -68,9 +74,7 @@ def test_a_protection_topic_on_thin_evidence_needs_diet_surer_still(model: Domai
     """Everyday chat the gate lets through is mostly taken for a protection topic ("I'm so
     tired" for mental health), so in their wider band those need DIET all but certain."""
     text = "i feel sad all the time"
-    score = float(model.scores([text])[0])
-    thin = pickle.loads(pickle.dumps(model))
-    thin.threshold = score / 2
+    thin, score = _on_thin_evidence(model, text)
     thin.confirm_threshold = score / 2  # another topic would be kept on the gate's evidence
     thin.protection_confirm_threshold = min(1.0, score * 1.5 + 0.01)
     thin.protection_confirm_confidence = 0.99
