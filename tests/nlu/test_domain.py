@@ -71,8 +71,8 @@ def test_a_topic_on_thin_evidence_also_needs_diet_to_be_sure(model: DomainModel)
 
 
 def test_a_protection_topic_on_thin_evidence_needs_diet_surer_still(model: DomainModel) -> None:
-    """Everyday chat the gate lets through is mostly taken for a protection topic ("I'm so
-    tired" for mental health), so in their wider band those need DIET all but certain."""
+    """Everyday chat the gate lets through is mostly taken for a protection topic (distress,
+    an emergency), so in their wider band those need DIET all but certain."""
     text = "i feel sad all the time"
     thin, score = _on_thin_evidence(model, text)
     thin.confirm_threshold = score / 2  # another topic would be kept on the gate's evidence
