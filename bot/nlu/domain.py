@@ -33,11 +33,11 @@ emergencies above all: 157 of the 191 left-out chat lines kept in the band were.
 topic has a wider band (below the score `protection_confirm_share` of the topic examples reach)
 in which DIET must be all but certain (`protection_confirm_confidence`), and is otherwise asked
 about, with the protection topic first: one extra question costs less than a wrong referral, and
-the topic is still offered. Chosen on the left-out sources (`bench/gate_sources.py`) against
-the held-out topics it costs: the estimated share of chat answered as a topic fell from 0.059 to 0.040 (first four
-languages) and from 0.049 to 0.032 (the later five), for 14 more of 1,160 held-out topic messages
-DIET had right (1.2 %) becoming a question. A flat rule for every topic (a wider band or a surer
-DIET) bought less for more: 0.050 and 0.040 for 24.
+the topic is still offered. Chosen on the left-out sources (`bench/gate_sources.py`) against the
+held-out topics it costs: the estimated share of chat answered as a topic fell from 0.059 to
+0.040 (first four languages) and from 0.049 to 0.032 (the later five), for 14 more of 1,160
+held-out topic messages DIET had right (1.2 %) becoming a question. A flat rule for every topic
+(a wider band or a surer DIET) bought less for more: 0.050 and 0.040 for 24.
 """
 
 from __future__ import annotations
