@@ -44,9 +44,7 @@ from bot.nlu.domain import (
     DomainModel,
     language_group,
 )
-from bot.nlu.domain import (
-    SETTINGS as GATE_SETTINGS,
-)
+from bot.nlu.domain import SETTINGS as GATE_SETTINGS
 from bot.nlu.examples import read_examples
 from bot.paths import NLU_DATA_DIR, OFFTOPIC_DIR, REPO_ROOT
 

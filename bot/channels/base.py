@@ -247,9 +247,9 @@ class Background:
         _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
         if pending:
             logger.warning("%d turns still running at the stop are cut short", len(pending))
-        for task in pending:
-            task.cancel()
-        if pending:  # a send in flight finishes first (MessagingInput._send_through_a_stop)
+            for task in pending:
+                task.cancel()
+            # A send in flight finishes first (MessagingInput._send_through_a_stop).
             await asyncio.wait(pending, timeout=IN_FLIGHT_SECONDS + 0.5)
 
     def __len__(self) -> int:
@@ -744,15 +744,21 @@ class MessagingInput(InputChannel):
         except asyncio.CancelledError:
             if not task.done():
                 await asyncio.wait([task], timeout=IN_FLIGHT_SECONDS)
-            if task.done() and not task.cancelled() and task.exception() is None:
+            if not task.done():
+                outcome = "unfinished"
+            elif task.cancelled():
+                outcome = "cancelled"
+            else:
+                error = task.exception()
+                outcome = type(error).__name__ if error is not None else "sent"
+            if outcome == "sent":
                 try:
                     self.inbox.confirm_send(taken, number)
                 except Exception:  # the lease was lost: its new owner decides
                     pass
             else:
                 logger.warning("inbox: a send in flight at the stop was left unconfirmed (%s)",
-                               "unfinished" if not task.done() else "cancelled"
-                               if task.cancelled() else type(task.exception()).__name__)
+                               outcome)
                 task.cancel()
             raise
 

@@ -152,14 +152,12 @@ class DomainModel:
         if intent in CONVERSATION_INTENTS or intent == OUT_OF_SCOPE:
             return Verdict(score, "keep")
         if score >= self.threshold:
+            confirm, needed = self.confirm_threshold, self.confirm_confidence
             if intent in PROTECTION_INTENTS:
                 # A gate trained before the protection band had neither: it keeps its rule.
-                sure = (score >= getattr(self, "protection_confirm_threshold",
-                                         self.confirm_threshold)
-                        or confidence >= getattr(self, "protection_confirm_confidence",
-                                                 self.confirm_confidence))
-            else:
-                sure = score >= self.confirm_threshold or confidence >= self.confirm_confidence
+                confirm = getattr(self, "protection_confirm_threshold", confirm)
+                needed = getattr(self, "protection_confirm_confidence", needed)
+            sure = score >= confirm or confidence >= needed
             return Verdict(score, "keep" if sure else "ask")
         if has_risk_word(text):
             return Verdict(score, "ask")
