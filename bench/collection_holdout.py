@@ -1,0 +1,92 @@
+"""How well does a pipeline understand real questions from pages it never trained on? Training
+data only.
+
+The help-page evaluation set (`tests/data/realworld/`) is small (19-46 questions a language) and
+must never choose a setting. The FAQ collections in the training data are real help-page
+questions too (`bot/nlu/<lang>/faq*.yml`, each from pages no earlier collection used; see
+`bot/nlu/faq*_sources.md`). This bench trains a model on everything but one collection, with
+each config given, and prints per language the intent macro-F1, accuracy and the shares asked
+about ("Did you mean ...?") and refused as off topic on the left-out collection, a few hundred
+questions. That is an honest figure for choosing a pipeline setting, such as the number of DIET
+members or their epochs.
+
+DIET's seed moves single models by several points (README, "Latest figures"): compare configs
+that differ by more than their seed, or several seeds of each.
+
+Usage: .venv/bin/python bench/collection_holdout.py [--leave faq3] config.yml [other.yml ...]
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bot.classify import load_agent
+from bot.evaluation import macro_f1, parse_all, top_intent
+from bot.nlu.examples import read_examples
+from bot.paths import NLU_DATA_DIR, REPO_ROOT
+from bot.server import child_env
+
+LANGUAGES = ("en", "fr", "ar", "es")
+
+
+def train_without(collection: str, config: Path, out: Path) -> tuple[Path, float]:
+    """Train on the NLU data minus `collection`'s files; return the model and the seconds."""
+    data = out / "nlu"
+    shutil.copytree(NLU_DATA_DIR, data, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    for path in data.glob(f"*/{collection}.yml"):
+        path.unlink()
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "rasa", "train", "--config", str(config), "--domain",
+         "domain.yml", "--data", str(data), "--out", str(out), "--fixed-model-name", "holdout",
+         "--force"],
+        cwd=REPO_ROOT, env=child_env(), check=True, capture_output=True)
+    return out / "holdout.tar.gz", time.perf_counter() - started
+
+
+def score(model: Path, collection: str) -> None:
+    """Print the left-out collection's figures per language for `model`."""
+    agent = load_agent(model)
+    means = []
+    for language in LANGUAGES:
+        rows = read_examples(NLU_DATA_DIR / language / f"{collection}.yml")
+        if not rows:
+            continue
+        parsed = parse_all(agent, [text for text, _ in rows])
+        expected = [intent for _, intent in rows]
+        got = [(p.get("intent") or {}).get("name") for p in parsed]
+        leaned = [top_intent(p) for p in parsed]
+        f1 = macro_f1(expected, got)
+        means.append(f1)
+        n = len(rows)
+        print(f"  {language}  n={n:3}  macroF1 {f1:.3f}  accuracy "
+              f"{sum(e == g for e, g in zip(expected, got, strict=True)) / n:.3f}  "
+              f"(leaning {sum(e == g for e, g in zip(expected, leaned, strict=True)) / n:.3f})  "
+              f"asked {got.count('nlu_fallback') / n:.3f}  "
+              f"off topic {got.count('out_of_scope') / n:.3f}")
+    print(f"  mean macroF1 {sum(means) / len(means):.3f}")
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    collection = "faq3"
+    if "--leave" in args:
+        at = args.index("--leave")
+        collection = args[at + 1]
+        del args[at:at + 2]
+    if not args or not list(NLU_DATA_DIR.glob(f"*/{collection}.yml")):
+        sys.exit(__doc__)
+    for config in map(Path, args):
+        with tempfile.TemporaryDirectory() as out:
+            model, seconds = train_without(collection, config.resolve(), Path(out))
+            print(f"{config} without {collection} (trained in {seconds:.0f} s):")
+            score(model, collection)
+
+
+if __name__ == "__main__":
+    main()
