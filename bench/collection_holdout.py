@@ -7,8 +7,7 @@ questions too (`bot/nlu/<lang>/faq*.yml`, each from pages no earlier collection 
 `bot/nlu/faq*_sources.md`). This bench trains a model on everything but one collection, with
 each config given, and prints per language the intent macro-F1, accuracy and the shares asked
 about ("Did you mean ...?") and refused as off topic on the left-out collection, a few hundred
-questions. That is an honest figure for choosing a pipeline setting, such as the number of DIET
-members or their epochs.
+questions. That is an honest figure for choosing a pipeline setting, such as DIET's epochs.
 
 DIET's seed moves single models by several points (README, "Latest figures"): compare configs
 that differ by more than their seed, or several seeds of each.
