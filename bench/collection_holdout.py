@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from bot.classify import load_agent
+from bot.cli import rasa_train
 from bot.evaluation import macro_f1, parse_all, top_intent
 from bot.nlu.examples import read_examples
 from bot.paths import NLU_DATA_DIR, REPO_ROOT
@@ -40,11 +41,8 @@ def train_without(collection: str, config: Path, out: Path) -> tuple[Path, float
     for path in data.glob(f"*/{collection}.yml"):
         path.unlink()
     started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "rasa", "train", "--config", str(config), "--domain",
-         "domain.yml", "--data", str(data), "--out", str(out), "--fixed-model-name", "holdout",
-         "--force"],
-        cwd=REPO_ROOT, env=child_env(), check=True, capture_output=True)
+    subprocess.run(rasa_train([data], out, config=config, name="holdout", force=True),
+                   cwd=REPO_ROOT, env=child_env(), check=True, capture_output=True)
     return out / "holdout.tar.gz", time.perf_counter() - started
 
 

@@ -156,14 +156,18 @@ def train_command(content_dir: Path, generated: Path, *, force: bool = False) ->
         target.write_text(training_yaml(files), encoding="utf-8")
     else:
         target.unlink(missing_ok=True)
-    command = [
-        sys.executable, "-m", "rasa", "train",
-        "--config", str(REPO_ROOT / "config.yml"),
-        "--domain", str(REPO_ROOT / "domain.yml"),
-        "--data", str(NLU_DATA_DIR), str(generated),
-        "--out", str(MODELS_DIR),
-        "--fixed-model-name", DEFAULT_MODEL.name.removesuffix(".tar.gz"),
-    ]
+    return rasa_train([NLU_DATA_DIR, generated], MODELS_DIR,
+                      name=DEFAULT_MODEL.name.removesuffix(".tar.gz"), force=force)
+
+
+def rasa_train(data: list[Path], out: Path, *, config: Path = REPO_ROOT / "config.yml",
+               name: str | None = None, force: bool = False) -> list[str]:
+    """Return a `rasa train` command on `data` with `config` and the domain, into `out`."""
+    command = [sys.executable, "-m", "rasa", "train", "--config", str(config),
+               "--domain", str(REPO_ROOT / "domain.yml"),
+               "--data", *map(str, data), "--out", str(out)]
+    if name:
+        command += ["--fixed-model-name", name]
     if force:
         command.append("--force")
     return command
