@@ -543,19 +543,24 @@ class MessagingInput(InputChannel):
             await asyncio.to_thread(self.inbox.add, message_id, person, message), None)
         if added:
             self.backlog += 1
-            if taken is not None and self._stopping:
-                # The stop began while the row was being taken: past its drain, a turn started
-                # now would be cut when the loop closes, unreleased. Give it back instead.
-                await asyncio.to_thread(self.inbox.release, [taken.id])
-                taken = None
-            if taken is not None and self._on_new_message is not None:
+            held = await self._held([taken] if taken is not None else [])
+            if held and self._on_new_message is not None:
                 # Its person had nothing waiting: answer it here and now.
-                self._running[taken.id] = taken
-                self.background.spawn(self._run(taken, self._on_new_message))
+                self._running[held[0].id] = held[0]
+                self.background.spawn(self._run(held[0], self._on_new_message))
             else:
                 self.wake()
                 await self.announce()
         return added
+
+    async def _held(self, rows: list[Taken]) -> list[Taken]:
+        """Return the rows just taken, or give them back and return none if the stop began
+        while they were being taken: past the stop's drain, a turn started now would be cut
+        when the loop closes, its row unreleased until its lease ran out."""
+        if self._stopping and rows:
+            await asyncio.to_thread(self.inbox.release, [taken.id for taken in rows])
+            return []
+        return rows
 
     async def announce(self) -> None:
         """Tell every process sharing Redis that a row may be free to take.
@@ -644,9 +649,8 @@ class MessagingInput(InputChannel):
             self._wake.clear()
             try:
                 room = self.concurrency - len(self._running)
-                rows = await asyncio.to_thread(self.inbox.take, room)
-                if self._stopping:  # taken as the stop began: give them back (see `accept`)
-                    await asyncio.to_thread(self.inbox.release, [taken.id for taken in rows])
+                rows = await self._held(await asyncio.to_thread(self.inbox.take, room))
+                if self._stopping:
                     break
                 for taken in rows:
                     self._running[taken.id] = taken
