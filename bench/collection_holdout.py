@@ -7,7 +7,8 @@ questions too (`bot/nlu/<lang>/faq*.yml`, each from pages no earlier collection 
 `bot/nlu/faq*_sources.md`). This bench trains a model on everything but one collection, with
 each config given, and prints per language the intent macro-F1, accuracy and the shares asked
 about ("Did you mean ...?") and refused as off topic on the left-out collection, a few hundred
-questions. That is an honest figure for choosing a pipeline setting, such as DIET's epochs.
+questions, then the recall of the four protection topics as `bench/nlu_realworld.py` counts it.
+That is an honest figure for choosing a pipeline setting, such as DIET's epochs.
 
 DIET's seed moves single models by several points (README, "Latest figures"): compare configs
 that differ by more than their seed, or several seeds of each.
@@ -23,6 +24,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from nlu_realworld import PROTECTION, reached
 
 from bot.classify import load_agent
 from bot.cli import rasa_train
@@ -50,6 +53,7 @@ def score(model: Path, collection: str) -> None:
     """Print the left-out collection's figures per language for `model`."""
     agent = load_agent(model)
     means = []
+    recalled = {intent: [0, 0] for intent in PROTECTION}
     for language in LANGUAGES:
         rows = read_examples(NLU_DATA_DIR / language / f"{collection}.yml")
         if not rows:
@@ -66,7 +70,13 @@ def score(model: Path, collection: str) -> None:
               f"(leaning {sum(e == g for e, g in zip(expected, leaned, strict=True)) / n:.3f})  "
               f"asked {got.count('nlu_fallback') / n:.3f}  "
               f"off topic {got.count('out_of_scope') / n:.3f}")
+        for intent in PROTECTION:
+            wanted = [reached(p) for e, p in zip(expected, parsed, strict=True) if e == intent]
+            recalled[intent][0] += sum(intent in r for r in wanted)
+            recalled[intent][1] += len(wanted)
     print(f"  mean macroF1 {sum(means) / len(means):.3f}")
+    print("  protection recall (answered, or among the choices asked), four languages: "
+          + ", ".join(f"{intent} {hit}/{total}" for intent, (hit, total) in recalled.items()))
 
 
 def main() -> None:
