@@ -22,7 +22,12 @@ and a line counts when DIET's likeliest intent is a topic it is at least as sure
 fallback threshold asks, and the left-out gate keeps it (on thin evidence only with DIET sure
 of it, as `DomainModel.verdict` decides).
 
+With `--confidences`, it prints that share for each pair of DIET confidences given
+(`confirm_confidence:protection_confirm_confidence`, comma-separated) from the same left-out
+gates, to choose them without training the gates again for each.
+
 Usage: .venv/bin/python bench/gate_sources.py [models/current.tar.gz]
+           [--confidences 0.9:0.99,0.9:0.95]
 """
 
 from __future__ import annotations
@@ -89,13 +94,24 @@ def answered_rate(model: DomainModel, texts: Sequence[str], parsed: Sequence[dic
     return answered / len(texts) if texts else 0.0
 
 
+def confidence_pairs(argument: str) -> list[tuple[float, float]]:
+    """Parse `0.9:0.99,0.9:0.95` into (confirm, protection confirm) DIET confidences."""
+    return [(float(a), float(b)) for a, b in (pair.split(":") for pair in argument.split(","))]
+
+
 def main() -> None:
     started = time.perf_counter()
+    args = sys.argv[1:]
+    pairs = [(SETTINGS["confirm_confidence"], SETTINGS["protection_confirm_confidence"])]
+    if "--confidences" in args:
+        at = args.index("--confidences")
+        pairs = confidence_pairs(args[at + 1])
+        del args[at:at + 2]
     agent = None
-    if len(sys.argv) > 1:
+    if args:
         from bot.classify import load_agent
 
-        agent = load_agent(sys.argv[1])
+        agent = load_agent(args[0])
     detector = get_detector("lingua")
     topics = [(t, i) for path in sorted(NLU_DATA_DIR.glob("*/*.yml"))
               for t, i in read_examples(path)]
@@ -112,7 +128,8 @@ def main() -> None:
     for group, data in sorted(groups.items()):
         sizes = Counter(source for _, source in data["chat"])
         left_out = sorted(source for source, size in sizes.items() if size >= MIN_LINES)
-        rates, answered = [], []
+        rates: list[float] = []
+        answered: dict[tuple[float, float], list[float]] = {pair: [] for pair in pairs}
         print(f"\ngroup {group}: {len(data['topics'])} intent examples, "
               f"{len(data['chat'])} chat lines, {len(left_out)} sources")
         for name in left_out:
@@ -125,11 +142,18 @@ def main() -> None:
             rates.append(rate)
             line = f"  {name:40s} {len(held):5d} lines  kept {rate:.3f}"
             if agent is not None:
-                answered.append(answered_rate(model, held, parse_all(agent, held)))
-                line += f"  answered as a topic {answered[-1]:.3f}"
+                parsed = parse_all(agent, held)
+                for pair in pairs:
+                    model.confirm_confidence, model.protection_confirm_confidence = pair
+                    answered[pair].append(answered_rate(model, held, parsed))
+                line += "  answered as a topic " + " ".join(
+                    f"{rates_of[-1]:.3f}" for rates_of in answered.values())
             print(line)
-        mean = f"  {'mean over sources':40s} {'':11s} kept {np.mean(rates):.3f}"
-        print(mean + (f"  answered as a topic {np.mean(answered):.3f}" if answered else ""))
+        print(f"  {'mean over sources':40s} {'':11s} kept {np.mean(rates):.3f}")
+        if agent is not None:
+            for (confirm, protection), rates_of in answered.items():
+                print(f"    DIET confidence {confirm} (protection {protection}): "
+                      f"answered as a topic {np.mean(rates_of):.3f}")
 
     gates = {group: DomainModel(**SETTINGS).fit(
         [t for t, _ in data["topics"]] + [t for t, _ in data["chat"]],
