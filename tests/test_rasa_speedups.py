@@ -11,6 +11,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.nlu.classifiers.diet_classifier import DIETClassifier
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -156,8 +157,9 @@ async def test_the_graph_runner_and_diet_call_decide_as_rasas_own_do(model: Path
     assert await _decisions(agent) == expected
     # DIET was called through its traced graph directly, with the same confidences.
     diet = [node for node in agent.processor.graph_runner._instantiated_nodes.values()
-            if type(node._component).__name__ == "DIETClassifier"]
-    assert isinstance(diet[0]._component.model._tf_predict_step, rasa_speedups._TracedPredict)
+            if isinstance(node._component, DIETClassifier)]
+    assert diet and all(isinstance(node._component.model._tf_predict_step,
+                                   rasa_speedups._TracedPredict) for node in diet)
     intents = {parse["intent"]["name"] for parse, _, _ in expected}
     assert "greet" in intents and len(intents) >= 6, intents
 
