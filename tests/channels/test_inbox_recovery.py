@@ -78,7 +78,8 @@ async def finish(channel: TelegramInput | TwilioInput, turns: Turns) -> None:
     await asyncio.sleep(0.1)  # the dead process's lease runs out
     channel.start_worker(turns)
     try:
-        assert await until(lambda: channel.backlog == 0 and not channel._running)
+        # The stored rows, not the channel's count: that is 0 until the worker first counts.
+        assert await until(lambda: channel.inbox.backlog() == 0 and not channel._running)
         await asyncio.sleep(0.3)
     finally:
         await channel.stop_worker()
