@@ -86,6 +86,10 @@ def answered_rate(model: DomainModel, texts: Sequence[str], parsed: Sequence[dic
     answered = 0
     for text, result in zip(texts, parsed, strict=True):
         ranking = [r for r in result.get("intent_ranking") or [] if r["name"] != "nlu_fallback"]
+        if (result.get("domain") or {}).get("verdict") == "reject":
+            # The served gate trained on this very source put out_of_scope first: judge the
+            # intents below it, with the left-out gate alone.
+            ranking = ranking[1:]
         if not ranking or ranking[0]["name"] in CONVERSATION_INTENTS | {OUT_OF_SCOPE} or (
                 ranking[0]["confidence"] < FALLBACK_THRESHOLD):
             continue
