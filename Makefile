@@ -9,7 +9,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Retrain when the training data, the staff phrasings, the pipeline or its custom components
 # change.
 TRAINING := config.yml domain.yml $(shell find bot/nlu bot/offtopic content/phrasings -name '*.yml' 2>/dev/null) \
-	bot/nlu/components.py bot/nlu/domain.py bot/nlu/risk.py bot/language.py
+	bot/nlu/components.py bot/nlu/domain.py bot/nlu/lexical.py bot/nlu/risk.py bot/language.py
 
 .PHONY: run test lint check train clean
 run: $(MODEL)

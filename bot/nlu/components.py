@@ -6,6 +6,8 @@
   entities, from the names in `content/places.yml` and `content/languages.yml`.
 * `LanguageIdentifier`: adds `language`, `language_confidence`, `language_method` and
   `language_decisive` to the parse result (see `bot.language`).
+* `LexicalBlend`: a linear model over word and character n-grams (`bot.nlu.lexical`) as a
+  second opinion beside DIET; the intent and ranking become their blend.
 * `DomainGate`: an out-of-domain score beside DIET (`bot.nlu.domain`): a topic DIET picked for
   a message with no sign of being about health or protection becomes `out_of_scope`, or, when
   unsure, and always for a sensitive topic, a numbered question (`nlu_fallback`).
@@ -54,6 +56,7 @@ from bot.nlu.domain import (
 )
 from bot.nlu.domain import SETTINGS as GATE_SETTINGS
 from bot.nlu.examples import read_examples
+from bot.nlu.lexical import LexicalIntentModel, blend
 from bot.nlu.risk import has_risk_word
 from bot.paths import OFFTOPIC_DIR
 from bot.settings import get_settings
@@ -156,6 +159,78 @@ class LanguageIdentifier(_UntrainedComponent):
             message.set("language_confidence", detection.confidence, add_to_output=True)
             message.set("language_method", detection.method, add_to_output=True)
             message.set("language_decisive", detection.decisive, add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LexicalBlend(GraphComponent):
+    """Blend DIET's intent ranking with a linear model's (see `bot.nlu.lexical`).
+
+    Runs after DIETClassifier and before FallbackClassifier, so that the fallback and the
+    domain gate judge the blended confidence.
+    """
+
+    FILE = "lexical_intents.pkl"
+    RANKING_LENGTH = 10
+
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+                 model: LexicalIntentModel | None = None) -> None:
+        self.config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._model = model
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Return DIET's share of the blend (its exponent in the product), the blend's
+        `sharpness` (see `bot.nlu.lexical.blend`) and the linear model's inverse
+        regularisation `c`."""
+        return {"diet_weight": 0.3, "sharpness": 1.0, "c": 4.0, "random_seed": 42}
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> LexicalBlend:
+        """Create an untrained blend."""
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Learn the intents from the training examples, as DIET does, and persist the model."""
+        examples = [(m.get(TEXT), m.get(INTENT)) for m in training_data.intent_examples
+                    if m.get(TEXT) and m.get(INTENT)]
+        self._model = LexicalIntentModel(c=self.config["c"], seed=self.config["random_seed"])
+        self._model.fit([t for t, _ in examples], [i for _, i in examples])
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / self.FILE).write_bytes(pickle.dumps(self._model))
+        return self._resource
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> LexicalBlend:
+        """Load the trained model (only ever from a model this project trained)."""
+        with model_storage.read_from(resource) as directory:
+            model = pickle.loads((directory / cls.FILE).read_bytes())
+        return cls(config, model_storage, resource, model)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Replace DIET's intent and ranking with the blend."""
+        if self._model is None:
+            return messages
+        texts = [m.get(TEXT) or "" for m in messages]
+        ranked = [(m, t) for m, t in zip(messages, texts, strict=True)
+                  if t.strip() and m.get(INTENT_RANKING_KEY)]
+        if not ranked:
+            return messages
+        rows = self._model.probabilities([t for _, t in ranked])
+        for (message, _), row in zip(ranked, rows, strict=True):
+            diet = {r["name"]: float(r.get("confidence") or 0)
+                    for r in message.get(INTENT_RANKING_KEY)}
+            lexical = dict(zip(self._model.intents, map(float, row), strict=True))
+            ranking = [{"name": name, "confidence": round(confidence, 6)} for name, confidence
+                       in blend(diet, lexical, self.config["diet_weight"],
+                                self.config["sharpness"])]
+            ranking = ranking[:self.RANKING_LENGTH]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
 
 

@@ -58,12 +58,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
+from bot.nlu.lexical import ngram_vectorizers, prepare
 from bot.nlu.risk import has_risk_word
-from bot.text import fold
 
 # Intents that are never a topic: the gate leaves them alone.
 CONVERSATION_INTENTS: frozenset[str] = frozenset({
@@ -103,11 +102,7 @@ class DomainModel:
         self.protection_confirm_share = protection_confirm_share
         self.protection_confirm_confidence = protection_confirm_confidence
         self.seed = seed
-        self._words = TfidfVectorizer(analyzer="word", token_pattern=r"[^\s]+", min_df=1,
-                                      sublinear_tf=True, preprocessor=_prepare)
-        self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2,
-                                      sublinear_tf=True, max_features=60000,
-                                      preprocessor=_prepare)
+        self._words, self._chars = ngram_vectorizers()
         self._model = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000,
                                          random_state=seed)
         self.threshold = 0.5
@@ -177,9 +172,8 @@ class DomainModel:
         return Verdict(score, "ask" if score >= floor else "reject")
 
 
-def _prepare(text: str) -> str:
-    """Fold the text as the tokenizer does, digits of Arabizi kept."""
-    return " ".join(fold(text).split())
+# Gates pickled before the vectorizers moved to bot.nlu.lexical name their preprocessor here.
+_prepare = prepare
 
 
 # The languages added later train a gate of their own. In one shared model their thousands of
