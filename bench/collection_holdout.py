@@ -8,12 +8,15 @@ questions too (`bot/nlu/<lang>/faq*.yml`, each from pages no earlier collection 
 each config given, and prints per language the intent macro-F1, accuracy and the shares asked
 about ("Did you mean ...?") and refused as off topic on the left-out collection, a few hundred
 questions, then the recall of the four protection topics as `bench/nlu_realworld.py` counts it.
-That is an honest figure for choosing a pipeline setting, such as DIET's epochs.
+That is an honest figure for choosing a pipeline setting, such as DIET's epochs. With
+`--blends`, the same model is scored again with each pair of `LexicalBlend` settings given
+(`diet_weight:sharpness`, comma-separated), which act at parse time and need no retraining.
 
 DIET's seed moves single models by several points (README, "Latest figures"): compare configs
 that differ by more than their seed, or several seeds of each.
 
-Usage: .venv/bin/python bench/collection_holdout.py [--leave faq3] config.yml [other.yml ...]
+Usage: .venv/bin/python bench/collection_holdout.py [--leave faq3] [--blends 0.3:1,0.3:2]
+           config.yml [other.yml ...]
 """
 
 from __future__ import annotations
@@ -24,12 +27,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from nlu_realworld import PROTECTION, reached
 
 from bot.classify import load_agent
 from bot.cli import rasa_train
 from bot.evaluation import macro_f1, parse_all, top_intent
+from bot.nlu.components import LexicalBlend
 from bot.nlu.examples import read_examples
 from bot.paths import NLU_DATA_DIR, REPO_ROOT
 from bot.server import child_env
@@ -49,9 +54,24 @@ def train_without(collection: str, config: Path, out: Path) -> tuple[Path, float
     return out / "holdout.tar.gz", time.perf_counter() - started
 
 
-def score(model: Path, collection: str) -> None:
-    """Print the left-out collection's figures per language for `model`."""
-    agent = load_agent(model)
+def blend_settings(argument: str) -> list[tuple[float, float]]:
+    """Parse `0.3:1,0.3:2` into (diet_weight, sharpness) pairs of `LexicalBlend`."""
+    return [(float(a), float(b)) for a, b in (pair.split(":") for pair in argument.split(","))]
+
+
+def set_blend(agent: Any, diet_weight: float, sharpness: float) -> None:
+    """Make the loaded model's `LexicalBlend` blend with these settings."""
+    nodes = [node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
+             if isinstance(node._component, LexicalBlend)]
+    if not nodes:
+        sys.exit("--blends needs a pipeline with bot.nlu.components.LexicalBlend")
+    for component in nodes:
+        component.config = {**component.config, "diet_weight": diet_weight,
+                            "sharpness": sharpness}
+
+
+def score(agent: Any, collection: str) -> None:
+    """Print the left-out collection's figures per language for the loaded model."""
     means = []
     recalled = {intent: [0, 0] for intent in PROTECTION}
     for language in LANGUAGES:
@@ -86,13 +106,23 @@ def main() -> None:
         at = args.index("--leave")
         collection = args[at + 1]
         del args[at:at + 2]
+    blends: list[tuple[float, float]] = []
+    if "--blends" in args:
+        at = args.index("--blends")
+        blends = blend_settings(args[at + 1])
+        del args[at:at + 2]
     if not args or not list(NLU_DATA_DIR.glob(f"*/{collection}.yml")):
         sys.exit(__doc__)
     for config in map(Path, args):
         with tempfile.TemporaryDirectory() as out:
             model, seconds = train_without(collection, config.resolve(), Path(out))
             print(f"{config} without {collection} (trained in {seconds:.0f} s):")
-            score(model, collection)
+            agent = load_agent(model)
+            score(agent, collection)
+            for diet_weight, sharpness in blends:
+                print(f"  blend: DIET's weight {diet_weight}, sharpness {sharpness}")
+                set_blend(agent, diet_weight, sharpness)
+                score(agent, collection)
 
 
 if __name__ == "__main__":

@@ -24,10 +24,12 @@ of it, as `DomainModel.verdict` decides).
 
 With `--confidences`, it prints that share for each pair of DIET confidences given
 (`confirm_confidence:protection_confirm_confidence`, comma-separated) from the same left-out
-gates, to choose them without training the gates again for each.
+gates, to choose them without training the gates again for each; with `--blends`, for each pair
+of `LexicalBlend` settings (`diet_weight:sharpness`, as `bench/collection_holdout.py` takes
+them) too. The linear model of the blend never trains on `bot/offtopic/` either.
 
 Usage: .venv/bin/python bench/gate_sources.py [models/current.tar.gz]
-           [--confidences 0.9:0.99,0.9:0.95]
+           [--confidences 0.9:0.99,0.9:0.95] [--blends 0.3:1,0.3:3]
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from collection_holdout import blend_settings, set_blend
 
 from bot.evaluation import load_examples, parse_all
 from bot.language import get_detector
@@ -111,6 +114,11 @@ def main() -> None:
         at = args.index("--confidences")
         pairs = confidence_pairs(args[at + 1])
         del args[at:at + 2]
+    blends: list[tuple[float, float] | None] = [None]
+    if "--blends" in args:
+        at = args.index("--blends")
+        blends = list(blend_settings(args[at + 1]))
+        del args[at:at + 2]
     agent = None
     if args:
         from bot.classify import load_agent
@@ -133,7 +141,8 @@ def main() -> None:
         sizes = Counter(source for _, source in data["chat"])
         left_out = sorted(source for source, size in sizes.items() if size >= MIN_LINES)
         rates: list[float] = []
-        answered: dict[tuple[float, float], list[float]] = {pair: [] for pair in pairs}
+        answered: dict[tuple[tuple[float, float] | None, tuple[float, float]], list[float]] = {
+            (setting, pair): [] for setting in blends for pair in pairs}
         print(f"\ngroup {group}: {len(data['topics'])} intent examples, "
               f"{len(data['chat'])} chat lines, {len(left_out)} sources")
         for name in left_out:
@@ -146,17 +155,21 @@ def main() -> None:
             rates.append(rate)
             line = f"  {name:40s} {len(held):5d} lines  kept {rate:.3f}"
             if agent is not None:
-                parsed = parse_all(agent, held)
-                for pair in pairs:
-                    model.confirm_confidence, model.protection_confirm_confidence = pair
-                    answered[pair].append(answered_rate(model, held, parsed))
+                for setting in blends:
+                    if setting is not None:
+                        set_blend(agent, *setting)
+                    parsed = parse_all(agent, held)
+                    for pair in pairs:
+                        model.confirm_confidence, model.protection_confirm_confidence = pair
+                        answered[setting, pair].append(answered_rate(model, held, parsed))
                 line += "  answered as a topic " + " ".join(
                     f"{rates_of[-1]:.3f}" for rates_of in answered.values())
             print(line)
         print(f"  {'mean over sources':40s} {'':11s} kept {np.mean(rates):.3f}")
         if agent is not None:
-            for (confirm, protection), rates_of in answered.items():
-                print(f"    DIET confidence {confirm} (protection {protection}): "
+            for (setting, (confirm, protection)), rates_of in answered.items():
+                blended = "" if setting is None else f"blend {setting[0]}:{setting[1]}, "
+                print(f"    {blended}DIET confidence {confirm} (protection {protection}): "
                       f"answered as a topic {np.mean(rates_of):.3f}")
 
     gates = {group: DomainModel(**SETTINGS).fit(
