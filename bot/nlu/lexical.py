@@ -5,13 +5,15 @@ DIET and a multinomial logistic regression over the same folded n-grams err diff
 (one small transformer layer) is sharp on phrasings like its examples and sometimes sure of a
 wrong topic for a phrasing it never saw; the linear model weighs every n-gram it has seen for
 each intent and is never very sure. Their product of experts, DIET's confidences to the power
-`diet_weight` times the linear model's to the power 1 - `diet_weight`, renormalised, stands
-where both lean the same way and is unsure where they disagree, which sends the disagreement
-to the fallback and the domain gate's "Did you mean ...?" instead of a wrong answer.
+`diet_weight` times the linear model's to the power 1 - `diet_weight`, raised to `sharpness`
+and renormalised, stands where both lean the same way and is unsure where they disagree, which
+sends the disagreement to the fallback and the domain gate's "Did you mean ...?" instead of a
+wrong answer.
 
-Chosen on training data only (`bench/collection_holdout.py`, a FAQ collection left out of
-training, top intent before the fallback and the gate): see `LexicalBlend` in
-`bot.nlu.components` and the README for the figures.
+Both settings were chosen on training data only: FAQ collections left out of training
+(`bench/collection_holdout.py --blends`) and chat sources left out of the gate
+(`bench/gate_sources.py --blends`); the README ("A second opinion beside DIET") gives the
+figures.
 """
 
 from __future__ import annotations
