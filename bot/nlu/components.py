@@ -162,8 +162,42 @@ class LanguageIdentifier(_UntrainedComponent):
         return messages
 
 
+class _PickledModelComponent(GraphComponent):
+    """A trained component whose model is one pickle (`FILE`) in Rasa's model storage."""
+
+    FILE = "model.pkl"
+
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+                 model: Any = None) -> None:
+        self.config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._model = model
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> _PickledModelComponent:
+        """Create the component untrained."""
+        return cls(config, model_storage, resource)
+
+    def _persist(self, model: Any) -> Resource:
+        """Keep `model` as the trained model and write it to the model storage."""
+        self._model = model
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / self.FILE).write_bytes(pickle.dumps(model))
+        return self._resource
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> _PickledModelComponent:
+        """Load the trained model (only ever from a model this project trained)."""
+        with model_storage.read_from(resource) as directory:
+            model = pickle.loads((directory / cls.FILE).read_bytes())
+        return cls(config, model_storage, resource, model)
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class LexicalBlend(GraphComponent):
+class LexicalBlend(_PickledModelComponent):
     """Blend DIET's intent ranking with a linear model's (see `bot.nlu.lexical`).
 
     Runs after DIETClassifier and before FallbackClassifier, so that the fallback and the
@@ -172,44 +206,21 @@ class LexicalBlend(GraphComponent):
 
     FILE = "lexical_intents.pkl"
     RANKING_LENGTH = 10
-
-    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 model: LexicalIntentModel | None = None) -> None:
-        self.config = config
-        self._model_storage = model_storage
-        self._resource = resource
-        self._model = model
+    _model: LexicalIntentModel | None
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """Return DIET's share of the blend (its exponent in the product), the blend's
         `sharpness` (see `bot.nlu.lexical.blend`) and the linear model's inverse
         regularisation `c`."""
-        return {"diet_weight": 0.3, "sharpness": 1.0, "c": 4.0, "random_seed": 42}
-
-    @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> LexicalBlend:
-        """Create an untrained blend."""
-        return cls(config, model_storage, resource)
+        return {"diet_weight": 0.3, "sharpness": 2.0, "c": 4.0, "random_seed": 42}
 
     def train(self, training_data: TrainingData) -> Resource:
         """Learn the intents from the training examples, as DIET does, and persist the model."""
         examples = [(m.get(TEXT), m.get(INTENT)) for m in training_data.intent_examples
                     if m.get(TEXT) and m.get(INTENT)]
-        self._model = LexicalIntentModel(c=self.config["c"], seed=self.config["random_seed"])
-        self._model.fit([t for t, _ in examples], [i for _, i in examples])
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / self.FILE).write_bytes(pickle.dumps(self._model))
-        return self._resource
-
-    @classmethod
-    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> LexicalBlend:
-        """Load the trained model (only ever from a model this project trained)."""
-        with model_storage.read_from(resource) as directory:
-            model = pickle.loads((directory / cls.FILE).read_bytes())
-        return cls(config, model_storage, resource, model)
+        model = LexicalIntentModel(c=self.config["c"], seed=self.config["random_seed"])
+        return self._persist(model.fit([t for t, _ in examples], [i for _, i in examples]))
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Replace DIET's intent and ranking with the blend."""
@@ -262,7 +273,7 @@ def _protection_doubt(text: str, ranking: list[dict[str, Any]]) -> dict[str, Any
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class DomainGate(GraphComponent):
+class DomainGate(_PickledModelComponent):
     """Reject, or ask about, topics DIET gave to messages that are not about the domain.
 
     Runs after `FallbackClassifier`: it judges DIET's likeliest intent even when that was
@@ -271,13 +282,7 @@ class DomainGate(GraphComponent):
     """
 
     FILE = "domain_gate.pkl"
-
-    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 model: GroupedDomainModel | None = None) -> None:
-        self.config = config
-        self._model_storage = model_storage
-        self._resource = resource
-        self._model = model
+    _model: GroupedDomainModel | None
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -293,12 +298,6 @@ class DomainGate(GraphComponent):
                 "protection_confirm_share": 0.25, "protection_confirm_confidence": 0.99,
                 "offtopic_dir": None, "language_backend": "lingua"}
 
-    @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> DomainGate:
-        """Create an untrained gate."""
-        return cls(config, model_storage, resource)
-
     def train(self, training_data: TrainingData) -> Resource:
         """Learn the domain from the intent examples and the everyday chat, and persist it."""
         examples = [(m.get(TEXT), m.get(INTENT)) for m in training_data.intent_examples
@@ -307,21 +306,10 @@ class DomainGate(GraphComponent):
         examples += [(text, OUT_OF_SCOPE) for path in sorted(chat.glob("*/*.yml"))
                      for text, _ in read_examples(path)]
         detector = get_detector(self.config["language_backend"])
-        self._model = GroupedDomainModel(
+        return self._persist(GroupedDomainModel(
             **{key: self.config[key] for key in GATE_SETTINGS}
         ).fit([t for t, _ in examples], [i for _, i in examples],
-              [detector.detect(t).code for t, _ in examples])
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / self.FILE).write_bytes(pickle.dumps(self._model))
-        return self._resource
-
-    @classmethod
-    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> DomainGate:
-        """Load the trained gate (only ever from a model this project trained)."""
-        with model_storage.read_from(resource) as directory:
-            model = pickle.loads((directory / cls.FILE).read_bytes())
-        return cls(config, model_storage, resource, model)
+              [detector.detect(t).code for t, _ in examples]))
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Judge each message's likeliest intent; see the class docstring."""
