@@ -18,10 +18,12 @@ figures.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
@@ -30,6 +32,7 @@ from bot.text import fold
 # DIET ranks only its ten likeliest intents; the others get this much of its belief, so that
 # the linear model alone cannot raise an intent DIET did not rank at all far above one it did.
 UNRANKED = 1e-4
+MAX_ITERATIONS = 100
 
 
 def prepare(text: str) -> str:
@@ -63,8 +66,13 @@ class LexicalIntentModel:
         if len(set(intents)) < 2:
             raise ValueError("the lexical intent model needs at least two intents")
         features = hstack([self._words.fit_transform(texts), self._chars.fit_transform(texts)])
-        model = LogisticRegression(C=self.c, max_iter=3000, random_state=self.seed)
-        model.fit(csr_matrix(features), list(intents))
+        # lbfgs takes ~180 iterations to converge on the ~21,000 examples; after 100 the left-out
+        # FAQ collections score the same (mean macro-F1 0.779 / 0.798 against 0.777 / 0.797, 75
+        # iterations: 0.775 / 0.796) in 40 s instead of 72, so training stops there.
+        model = LogisticRegression(C=self.c, max_iter=MAX_ITERATIONS, random_state=self.seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(csr_matrix(features), list(intents))
         # Only the weights are kept, one row per n-gram, in float32: a message's few n-grams
         # pick their rows, where sklearn's predict_proba copies all of them to float64 on every
         # call (10 ms a message; this takes well under one).
