@@ -14,7 +14,9 @@ AfriSenti tweets of each language are a source of their own). Sources of fewer t
 `MIN_LINES` lines in a group (a few lines the detector puts in another language's group) are
 not left out on their own.
 The cost side is printed beside it: the share of the project's held-out topic messages the gate
-trained on everything keeps (a message it does not keep is asked about or refused).
+trained on everything keeps (a message it does not keep is asked about or refused), and the
+share of a FAQ collection's real help-page questions a gate trained without that collection
+keeps (`COST_COLLECTIONS`), the one to choose settings on: the held-out set is for measuring.
 
 Given a trained model, it also prints the share the whole pipeline would answer as a topic:
 DIET never trains on `bot/offtopic/`, so its intent and confidence on those lines are honest,
@@ -57,6 +59,9 @@ from bot.nlu.examples import read_examples
 from bot.paths import NLU_DATA_DIR, OFFTOPIC_DIR, REPO_ROOT
 
 MIN_LINES = 30
+# Real help-page questions from pages no other collection used (bot/nlu/faq*_sources.md): the
+# gate trained without one of them shows what its thresholds cost on questions it never saw.
+COST_COLLECTIONS = ("faq3", "faq4")
 
 
 def pipeline_settings(config: Path = REPO_ROOT / "config.yml") -> tuple[dict[str, float], float]:
@@ -183,6 +188,21 @@ def main() -> None:
     print("\nCost: held-out topic messages kept by the gate trained on everything")
     for group, texts in sorted(held_topics.items()):
         print(f"  group {group}: {len(texts)} messages, kept {keep_rate(gates[group], texts):.3f}")
+    print("Cost on real questions: a FAQ collection's topic questions kept by the gate trained "
+          "without it")
+    for collection in COST_COLLECTIONS:
+        left_out = {t for path in NLU_DATA_DIR.glob(f"*/{collection}.yml")
+                    for t, _ in read_examples(path)}
+        for group, data in sorted(groups.items()):
+            questions = [t for t, i in data["topics"] if t in left_out
+                         and i not in CONVERSATION_INTENTS and i != OUT_OF_SCOPE]
+            if not questions:
+                continue
+            kept_in = [(t, i) for t, i in data["topics"] if t not in left_out] + [
+                (t, OUT_OF_SCOPE) for t, _ in data["chat"]]
+            gate = DomainModel(**SETTINGS).fit([t for t, _ in kept_in], [i for _, i in kept_in])
+            print(f"  {collection}, group {group}: {len(questions)} questions, "
+                  f"kept {keep_rate(gate, questions):.3f}")
     print(f"\n{time.perf_counter() - started:.0f} s")
 
 
