@@ -191,14 +191,14 @@ def main() -> None:
     print("Cost on real questions: a FAQ collection's topic questions kept by the gate trained "
           "without it")
     for collection in COST_COLLECTIONS:
-        left_out = {t for path in NLU_DATA_DIR.glob(f"*/{collection}.yml")
-                    for t, _ in read_examples(path)}
+        collected = {t for path in NLU_DATA_DIR.glob(f"*/{collection}.yml")
+                     for t, _ in read_examples(path)}
         for group, data in sorted(groups.items()):
-            questions = [t for t, i in data["topics"] if t in left_out
+            questions = [t for t, i in data["topics"] if t in collected
                          and i not in CONVERSATION_INTENTS and i != OUT_OF_SCOPE]
             if not questions:
                 continue
-            kept_in = [(t, i) for t, i in data["topics"] if t not in left_out] + [
+            kept_in = [(t, i) for t, i in data["topics"] if t not in collected] + [
                 (t, OUT_OF_SCOPE) for t, _ in data["chat"]]
             gate = DomainModel(**SETTINGS).fit([t for t, _ in kept_in], [i for _, i in kept_in])
             print(f"  {collection}, group {group}: {len(questions)} questions, "

@@ -226,13 +226,12 @@ class LexicalBlend(_PickledModelComponent):
         """Replace DIET's intent and ranking with the blend."""
         if self._model is None:
             return messages
-        texts = [m.get(TEXT) or "" for m in messages]
-        ranked = [(m, t) for m, t in zip(messages, texts, strict=True)
-                  if t.strip() and m.get(INTENT_RANKING_KEY)]
+        ranked = [m for m in messages
+                  if (m.get(TEXT) or "").strip() and m.get(INTENT_RANKING_KEY)]
         if not ranked:
             return messages
-        rows = self._model.probabilities([t for _, t in ranked])
-        for (message, _), row in zip(ranked, rows, strict=True):
+        rows = self._model.probabilities([m.get(TEXT) for m in ranked])
+        for message, row in zip(ranked, rows, strict=True):
             diet = {r["name"]: float(r.get("confidence") or 0)
                     for r in message.get(INTENT_RANKING_KEY)}
             lexical = dict(zip(self._model.intents, map(float, row), strict=True))

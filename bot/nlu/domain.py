@@ -63,11 +63,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import hstack
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from bot.nlu.lexical import ngram_vectorizers, prepare
+from bot.nlu.lexical import ngram_features, ngram_vectorizers, prepare
 from bot.nlu.risk import has_risk_word
 
 # Intents that are never a topic: the gate leaves them alone.
@@ -149,12 +148,12 @@ class DomainModel:
         return self
 
     def _fit(self, texts: Sequence[str], y: np.ndarray) -> None:
-        features = hstack([self._words.fit_transform(texts), self._chars.fit_transform(texts)])
+        features = ngram_features(self._words, self._chars, texts, fit=True)
         self._model.fit(features, y)
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """Return P(in the domain) for each text."""
-        features = hstack([self._words.transform(texts), self._chars.transform(texts)])
+        features = ngram_features(self._words, self._chars, texts)
         return self._model.predict_proba(features)[:, 1]
 
     def verdict(self, text: str, intent: str, confidence: float = 1.0) -> Verdict:
