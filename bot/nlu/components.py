@@ -253,7 +253,7 @@ OFFERED_CONFIDENCE = 0.05
 
 
 def _protection_doubt(text: str, ranking: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Return the protection intent to offer when DIET's first topic is another one.
+    """Return the protection intent to offer when the ranking's first topic is another one.
 
     That is the likeliest protection intent of the ranking when it reaches
     `PROTECTION_DOUBT_CONFIDENCE`, or whatever its confidence when the message holds a word of
@@ -273,10 +273,11 @@ def _protection_doubt(text: str, ranking: list[dict[str, Any]]) -> dict[str, Any
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class DomainGate(_PickledModelComponent):
-    """Reject, or ask about, topics DIET gave to messages that are not about the domain.
+    """Reject, or ask about, topics given to messages that are not about the domain.
 
-    Runs after `FallbackClassifier`: it judges DIET's likeliest intent even when that was
-    marked a fallback, so off-topic chat DIET was unsure about is answered as off topic instead
+    Runs after `FallbackClassifier`: it judges the likeliest intent of the ranking (DIET's,
+    blended with the linear model's by `LexicalBlend`) even when that was marked a fallback,
+    so off-topic chat the ranking was unsure about is answered as off topic instead
     of "Did you mean ...?". Adds `domain` (`score`, `verdict`) to the parse result.
     """
 
@@ -286,7 +287,7 @@ class DomainGate(_PickledModelComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """Return the shares of topic examples asked about and rejected, and the shares below
-        which a topic also needs DIET's `confirm_confidence` and a protection topic DIET's
+        which a topic also needs the ranking's `confirm_confidence` and a protection topic its
         `protection_confirm_confidence` (see bot.nlu.domain).
 
         `offtopic_dir` (default `bot/offtopic/`) holds the real everyday chat the gate learns as

@@ -158,7 +158,7 @@ class DomainModel:
 
     def verdict(self, text: str, intent: str, confidence: float = 1.0) -> Verdict:
         """Keep, ask about or reject a message whose likeliest intent is `intent`, of which
-        DIET is `confidence` sure."""
+        the intent ranking (DIET's, blended with the linear model's) is `confidence` sure."""
         score = float(self.scores([text])[0])
         if intent in CONVERSATION_INTENTS or intent == OUT_OF_SCOPE:
             return Verdict(score, "keep")
