@@ -10,13 +10,16 @@ about ("Did you mean ...?") and refused as off topic on the left-out collection,
 questions, then the recall of the four protection topics as `bench/nlu_realworld.py` counts it.
 That is an honest figure for choosing a pipeline setting, such as DIET's epochs. With
 `--blends`, the same model is scored again with each pair of `LexicalBlend` settings given
-(`diet_weight:sharpness`, comma-separated), which act at parse time and need no retraining.
+(`diet_weight:sharpness`, comma-separated), which act at parse time and need no retraining; with
+`--confidences`, with each pair of the domain gate's confidences on thin evidence
+(`confirm_confidence:protection_confirm_confidence`, as `bench/gate_sources.py` takes them, which
+prints what they do to chat), the cost side of that choice.
 
 DIET's seed moves single models by several points (README, "Latest figures"): compare configs
 that differ by more than their seed, or several seeds of each.
 
 Usage: .venv/bin/python bench/collection_holdout.py [--leave faq3] [--blends 0.3:1,0.3:2]
-           config.yml [other.yml ...]
+           [--confidences 0.9:0.99,0.95:0.99] config.yml [other.yml ...]
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from nlu_realworld import PROTECTION, reached
 from bot.classify import load_agent
 from bot.cli import rasa_train
 from bot.evaluation import macro_f1, parse_all, top_intent
-from bot.nlu.components import LexicalBlend
+from bot.nlu.components import DomainGate, LexicalBlend
 from bot.nlu.examples import read_examples
 from bot.paths import NLU_DATA_DIR, REPO_ROOT
 from bot.server import child_env
@@ -68,6 +71,18 @@ def set_blend(agent: Any, diet_weight: float, sharpness: float) -> None:
     for component in nodes:
         component.config = {**component.config, "diet_weight": diet_weight,
                             "sharpness": sharpness}
+
+
+def set_confidences(agent: Any, confirm: float, protection_confirm: float) -> None:
+    """Make the loaded model's domain gate ask for these confidences on thin evidence."""
+    gates = [node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
+             if isinstance(node._component, DomainGate)]
+    if not gates or gates[0]._model is None:
+        sys.exit("--confidences needs a pipeline with a trained bot.nlu.components.DomainGate")
+    for gate in gates:
+        for model in gate._model.models.values():
+            model.confirm_confidence, model.protection_confirm_confidence = (
+                confirm, protection_confirm)
 
 
 def score(agent: Any, collection: str) -> None:
@@ -111,6 +126,11 @@ def main() -> None:
         at = args.index("--blends")
         blends = blend_settings(args[at + 1])
         del args[at:at + 2]
+    confidences: list[tuple[float, float]] = []
+    if "--confidences" in args:
+        at = args.index("--confidences")
+        confidences = blend_settings(args[at + 1])
+        del args[at:at + 2]
     if not args or not list(NLU_DATA_DIR.glob(f"*/{collection}.yml")):
         sys.exit(__doc__)
     for config in map(Path, args):
@@ -122,6 +142,11 @@ def main() -> None:
             for diet_weight, sharpness in blends:
                 print(f"  blend: DIET's weight {diet_weight}, sharpness {sharpness}")
                 set_blend(agent, diet_weight, sharpness)
+                score(agent, collection)
+            for confirm, protection_confirm in confidences:
+                print(f"  the gate on thin evidence: confidence {confirm} "
+                      f"(protection {protection_confirm})")
+                set_confidences(agent, confirm, protection_confirm)
                 score(agent, collection)
 
 
