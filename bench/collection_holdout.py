@@ -15,7 +15,7 @@ That is an honest figure for choosing a pipeline setting, such as DIET's epochs.
 (`confirm_confidence:protection_confirm_confidence`, as `bench/gate_sources.py` takes them, which
 prints what they do to chat), the cost side of that choice.
 
-DIET's seed moves single models by several points (README, "Latest figures"): compare configs
+DIET's seed moves single models by several points (`docs/measurements.md`): compare configs
 that differ by more than their seed, or several seeds of each.
 
 Usage: .venv/bin/python bench/collection_holdout.py [--leave faq3] [--blends 0.3:1,0.3:2]
