@@ -13,7 +13,8 @@ That is an honest figure for choosing a pipeline setting, such as DIET's epochs.
 (`diet_weight:sharpness`, comma-separated), which act at parse time and need no retraining; with
 `--confidences`, with each pair of the domain gate's confidences on thin evidence
 (`confirm_confidence:protection_confirm_confidence`, as `bench/gate_sources.py` takes them, which
-prints what they do to chat), the cost side of that choice.
+prints what they do to chat), the cost side of that choice (with the last `--blends` setting
+when both are given).
 
 DIET's seed moves single models by several points (`docs/measurements.md`): compare configs
 that differ by more than their seed, or several seeds of each.
@@ -57,8 +58,9 @@ def train_without(collection: str, config: Path, out: Path) -> tuple[Path, float
     return out / "holdout.tar.gz", time.perf_counter() - started
 
 
-def blend_settings(argument: str) -> list[tuple[float, float]]:
-    """Parse `0.3:1,0.3:2` into (diet_weight, sharpness) pairs of `LexicalBlend`."""
+def number_pairs(argument: str) -> list[tuple[float, float]]:
+    """Parse `0.3:1,0.3:2` into pairs of numbers: `--blends`' (diet_weight, sharpness) of
+    `LexicalBlend`, `--confidences`' (confirm, protection confirm) of the domain gate."""
     return [(float(a), float(b)) for a, b in (pair.split(":") for pair in argument.split(","))]
 
 
@@ -124,12 +126,12 @@ def main() -> None:
     blends: list[tuple[float, float]] = []
     if "--blends" in args:
         at = args.index("--blends")
-        blends = blend_settings(args[at + 1])
+        blends = number_pairs(args[at + 1])
         del args[at:at + 2]
     confidences: list[tuple[float, float]] = []
     if "--confidences" in args:
         at = args.index("--confidences")
-        confidences = blend_settings(args[at + 1])
+        confidences = number_pairs(args[at + 1])
         del args[at:at + 2]
     if not args or not list(NLU_DATA_DIR.glob(f"*/{collection}.yml")):
         sys.exit(__doc__)

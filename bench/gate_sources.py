@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from collection_holdout import blend_settings, set_blend
+from collection_holdout import number_pairs, set_blend
 
 from bot.evaluation import load_examples, parse_all
 from bot.language import get_detector
@@ -106,23 +106,18 @@ def answered_rate(model: DomainModel, texts: Sequence[str], parsed: Sequence[dic
     return answered / len(texts) if texts else 0.0
 
 
-def confidence_pairs(argument: str) -> list[tuple[float, float]]:
-    """Parse `0.9:0.99,0.9:0.95` into (confirm, protection confirm) DIET confidences."""
-    return [(float(a), float(b)) for a, b in (pair.split(":") for pair in argument.split(","))]
-
-
 def main() -> None:
     started = time.perf_counter()
     args = sys.argv[1:]
     pairs = [(SETTINGS["confirm_confidence"], SETTINGS["protection_confirm_confidence"])]
     if "--confidences" in args:
         at = args.index("--confidences")
-        pairs = confidence_pairs(args[at + 1])
+        pairs = number_pairs(args[at + 1])
         del args[at:at + 2]
     blends: list[tuple[float, float] | None] = [None]
     if "--blends" in args:
         at = args.index("--blends")
-        blends = list(blend_settings(args[at + 1]))
+        blends = list(number_pairs(args[at + 1]))
         del args[at:at + 2]
     agent = None
     if args:
