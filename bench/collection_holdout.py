@@ -64,10 +64,15 @@ def number_pairs(argument: str) -> list[tuple[float, float]]:
     return [(float(a), float(b)) for a, b in (pair.split(":") for pair in argument.split(","))]
 
 
+def loaded_components(agent: Any, kind: type) -> list[Any]:
+    """Return the loaded model's pipeline components of class `kind`."""
+    return [node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
+            if isinstance(node._component, kind)]
+
+
 def set_blend(agent: Any, diet_weight: float, sharpness: float) -> None:
     """Make the loaded model's `LexicalBlend` blend with these settings."""
-    nodes = [node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
-             if isinstance(node._component, LexicalBlend)]
+    nodes = loaded_components(agent, LexicalBlend)
     if not nodes:
         sys.exit("--blends needs a pipeline with bot.nlu.components.LexicalBlend")
     for component in nodes:
@@ -77,8 +82,7 @@ def set_blend(agent: Any, diet_weight: float, sharpness: float) -> None:
 
 def set_confidences(agent: Any, confirm: float, protection_confirm: float) -> None:
     """Make the loaded model's domain gate ask for these confidences on thin evidence."""
-    gates = [node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
-             if isinstance(node._component, DomainGate)]
+    gates = loaded_components(agent, DomainGate)
     if not gates or gates[0]._model is None:
         sys.exit("--confidences needs a pipeline with a trained bot.nlu.components.DomainGate")
     for gate in gates:
