@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import threading
 import urllib.parse
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -135,6 +136,38 @@ async def test_telegram_gets_503_with_retry_after_and_its_redelivery_is_answered
         assert await wait_until(lambda: len(held.texts) == 3)
     assert sorted(held.texts) == ["question 1", "question 2", "question 3"]
     assert telegram.stats.duplicates == 0
+
+
+async def test_a_count_of_the_backlog_begun_before_a_burst_does_not_let_it_past_the_limit(
+    served: tuple[str, TelegramInput, TwilioInput, HeldTurns],
+) -> None:
+    base, telegram, _, _ = served
+    first_read, go, second_read, done = (threading.Event() for _ in range(4))
+    count_rows = telegram.inbox.backlog
+
+    def lagging_count() -> int:
+        """The database's count, returned late the first time and held the second."""
+        count = count_rows()
+        if not first_read.is_set():
+            first_read.set()
+            go.wait(10)
+        elif not second_read.is_set():
+            second_read.set()  # the first count is in `backlog` by now
+            done.wait(10)
+        return count
+
+    telegram.inbox.backlog = lagging_count  # type: ignore[method-assign]
+    try:
+        async with aiohttp.ClientSession() as session:
+            assert (await post_update(session, base, 1, 501)).status == 200
+            assert await wait_until(first_read.is_set)
+            assert (await post_update(session, base, 2, 502)).status == 200
+            go.set()
+            assert await wait_until(second_read.is_set)
+            assert telegram.backlog >= 2
+            assert (await post_update(session, base, 3, 503)).status == 503
+    finally:
+        done.set()
 
 
 async def test_twilio_asks_to_write_again_but_stop_still_goes_through(
