@@ -13,23 +13,10 @@ import pytest
 from bot.classify import load_agent
 from bot.evaluation import LanguageScores, load_examples, parse_all, score
 
-# With the five languages added on 6 December one shared model lost points in English (0.927 to
-# 0.894) and Arabic (0.897 to 0.848); the help-page register of the first four languages won
-# English back (0.929) and moved Oromo (0.868 to 0.840), Tigrinya and Hausa two points down:
-# one DIET shares its capacity, and a few hundred examples in one language move the others by
-# two or three points (`docs/measurements.md`). DIET's seed alone does as much: trained with
-# seed 7 instead of 42 on the same data, English moved 3 points and Oromo 4. With 1,035 real
-# help-page questions (faq2.yml, faq3.yml) English is at 0.897 and Spanish at 0.901 with the
-# shipped seed (0.929 and 0.915 with seed 7). With 15 epochs instead of 30 (7 December): en
-# 0.916, fr 0.927, es 0.919, am 0.904; Arabic 0.835 and Somali 0.832 lost 2.6 and 1.1 points.
-# With 1,043 more real help-page questions (faq4.yml, faq5.yml; 7 December): en 0.905, fr 0.920,
-# ar 0.859, es 0.911, om 0.840, am 0.881, ti 0.850, so 0.851, ha 0.800 (seed 7: en 0.924,
-# es 0.935, ti 0.823, ha 0.809). With the linear model blended into DIET's ranking (LexicalBlend,
-# 7 December): en 0.935, fr 0.932, ar 0.882, es 0.939, om 0.852, am 0.903, ti 0.884, so 0.883,
-# ha 0.846. With the sixth FAQ collection (466 real questions), the later languages' new chat and
-# the gate asking 0.95 on thin evidence (7 December, evening): en 0.930, fr 0.922, ar 0.861,
-# es 0.938, om 0.841, am 0.914, ti 0.885, so 0.884, ha 0.844; Arabic lost two points and its
-# floor is a point under it. Floors sit just under the shipped figures.
+# Floors sit just under the shipped model's figures (README, Latest figures). DIET's seed alone
+# moves a language by 3-4 points, and a few hundred examples in one language move the others
+# by two or three (one DIET shares its capacity); the floors catch larger drops. How each
+# floor came to be, model by model: docs/measurements.md, Test floors.
 INTENT_F1_FLOOR = {"en": 0.91, "fr": 0.91, "ar": 0.85, "es": 0.91,
                    "om": 0.83, "am": 0.88, "ti": 0.86, "so": 0.85, "ha": 0.82}
 LANGUAGE_ACCURACY_FLOOR = 0.95
@@ -74,12 +61,9 @@ EVERYDAY = [
     # with the models between, and with the linear model blended in.
     "my cousin is getting married next month",
     "on se retrouve au cafe apres le match",
-    # Answered as hiv_sti by the model of the night of 6 December (DIET 0.99 sure after 30
-    # epochs); off topic again with 15; hiv_sti again (0.70, the gate's score 0.70, above its
-    # band of thin evidence) with the sixth FAQ collection of 7 December. Kept in sight: it must
-    # pass again.
-    pytest.param("j'ai perdu mes cles quelque part", marks=pytest.mark.xfail(
-        strict=True, reason="the blend is 0.70 sure of hiv_sti, and the gate keeps it")),
+    # Taken for hiv_sti by two models of 6 and 7 December (a strict xfail then); asked about
+    # ("Did you mean ...?", no topic above 0.32) since French chat of Common Voice was added.
+    "j'ai perdu mes cles quelque part",
     "mi hermano compro una moto nueva",
     "hoy hace mucho calor en la ciudad",
     "غدا نمشيو للسوق نشريو الخضرة",
@@ -121,12 +105,8 @@ def test_a_message_of_danger_always_reaches_its_topic(agent, text: str, topic: s
 
 # Floors on the real-world sets (tests/data/realworld/: sources never trained on), a little
 # under what the shipped model measures (bench/nlu_realworld.py). They guard against a change
-# that makes the assistant worse on real messages; the issue's goals are higher (README).
-# The off-topic ceilings of fr and es were raised on 7 December: with faq4.yml and faq5.yml the
-# shipped model takes 10 of 168 French and 10 of 132 Spanish lines for a topic (seed 7: 9 and 7),
-# where the model before took 4 and 5. With the sixth FAQ collection and the gate asking 0.95 on
-# thin evidence (7 December, evening): en 7 of 150 (1 before), fr 5 of 168, es 8 of 132, dialect
-# chat 4 of 111, Arabizi 2 of 171; the ceilings sit about one line above.
+# that makes the assistant worse on real messages; the issue's goals are higher (README). The
+# off-topic ceilings sit about one line above the shipped model's count.
 REALWORLD_FALSE_TOPIC_CEILING = {("dialect_chat", "ar"): 0.05, ("arabizi", "ar"): 0.02,
                                  ("offtopic", "en"): 0.05, ("offtopic", "fr"): 0.04,
                                  ("offtopic", "es"): 0.07}
@@ -155,15 +135,15 @@ def test_real_messages_are_answered_in_their_language(realworld, group) -> None:
     assert realworld[group].language_accuracy >= REALWORLD_LANGUAGE_FLOOR[group]
 
 
-# With the linear model blended in (7 December) help pages answered right: en 28 -> 30 of 46,
-# fr 16 -> 20 of 28, ar 21 of 27 both, es 15 -> 14 of 19; that one Spanish answer moved the
-# macro-F1 of its few-example intents from 0.71 to 0.51 (on the few hundred left-out questions
-# of bench/collection_holdout.py Spanish gained: 0.755 -> 0.757 and 0.741 -> 0.800). With the
-# sixth FAQ collection (7 December, evening): en 0.697, fr 0.737, ar 0.830, es 0.731.
-REALWORLD_HELPPAGE_F1_FLOOR = {"en": 0.65, "fr": 0.70, "ar": 0.80, "es": 0.70}
+# On 19-46 help-page questions a language, with intents of one or two questions, one answer
+# moves the macro-F1 by up to 0.2 (Spanish 0.73 -> 0.51 from 15 to 14 right): the count of
+# questions answered right is the steadier guard, the macro-F1 floor catches a collapse.
+REALWORLD_HELPPAGE_F1_FLOOR = {"en": 0.65, "fr": 0.70, "ar": 0.80, "es": 0.45}
+REALWORLD_HELPPAGE_RIGHT_FLOOR = {"en": 0.65, "fr": 0.67, "ar": 0.70, "es": 0.65}
 
 
 @pytest.mark.parametrize("language", sorted(REALWORLD_HELPPAGE_F1_FLOOR))
 def test_real_help_page_questions_are_understood(realworld, language: str) -> None:
-    assert realworld[("helppage", language)].intent_macro_f1 >= (
-        REALWORLD_HELPPAGE_F1_FLOOR[language])
+    scores = realworld[("helppage", language)]
+    assert scores.intent_macro_f1 >= REALWORLD_HELPPAGE_F1_FLOOR[language]
+    assert scores.correct / scores.examples >= REALWORLD_HELPPAGE_RIGHT_FLOOR[language]
