@@ -109,7 +109,7 @@ def test_a_message_of_danger_always_reaches_its_topic(agent, text: str, topic: s
 # off-topic ceilings sit about one line above the shipped model's count.
 REALWORLD_FALSE_TOPIC_CEILING = {("dialect_chat", "ar"): 0.05, ("arabizi", "ar"): 0.02,
                                  ("offtopic", "en"): 0.05, ("offtopic", "fr"): 0.04,
-                                 ("offtopic", "es"): 0.07}
+                                 ("offtopic", "es"): 0.05}
 REALWORLD_LANGUAGE_FLOOR = {("arabizi", "ar"): 0.95, ("dialect_chat", "ar"): 0.98,
                             ("offtopic", "en"): 0.97, ("offtopic", "fr"): 0.93,
                             ("offtopic", "es"): 0.95}
