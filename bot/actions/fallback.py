@@ -6,7 +6,9 @@ first "Did you mean ...?" with the likeliest topics as numbered choices, then, i
 message is not understood either, the menu and a human contact. If the likeliest topic is an
 emergency, the emergency answer goes out at once instead: a wrong guess costs a few lines, a
 missed emergency costs far more, unless the domain gate found no sign of one in the message
-and no word of danger (then the question includes it).
+and no word of danger (then the question includes it). A message holding a word of danger that
+points to a protection topic (`bot.nlu.risk.DANGER_TOPICS`) is asked about again at the second
+stage instead of getting the menu: the NLU puts that topic among its choices.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from bot.actions.topics import answer_topic
 from bot.actions.turn import Turn
 from bot.content import TOPIC_INTENTS
 from bot.content.render import topic_answer
-from bot.nlu.risk import has_risk_word
+from bot.nlu.risk import danger_topics, danger_words, has_risk_word
 
 MAX_SUGGESTIONS = 3
 MIN_SUGGESTION_CONFIDENCE = 0.05
@@ -101,7 +103,9 @@ class ActionHandleFallback(BaseAction):
                 turn, "emergency") >= EMERGENCY_OVERRIDE_CONFIDENCE:
             turn.fallback_count = 0
             answer_topic(turn, "emergency")
-        elif turn.fallback_count == 0 and likely:
+        elif likely and (turn.fallback_count == 0 or danger_topics(danger_words(turn.text))):
+            # A second message not understood either gets the menu, unless it holds a word of
+            # danger: then it is asked about again, its danger's topic among the choices.
             turn.fallback_count = 1
             options = [(f"topic:{name}", turn.topic_title(name)) for name in likely]
             options.append(("other", turn.message("did_you_mean_other")))

@@ -57,7 +57,7 @@ from bot.nlu.domain import (
 from bot.nlu.domain import SETTINGS as GATE_SETTINGS
 from bot.nlu.examples import read_examples
 from bot.nlu.lexical import LexicalIntentModel, blend
-from bot.nlu.risk import has_risk_word
+from bot.nlu.risk import danger_topics, danger_words
 from bot.paths import OFFTOPIC_DIR
 from bot.settings import get_settings
 from bot.text import fold, parse_choice_number, token_spans
@@ -252,23 +252,51 @@ PROTECTION_DOUBT_CONFIDENCE = 0.15
 OFFERED_CONFIDENCE = 0.05
 
 
-def _protection_doubt(text: str, ranking: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _protection_doubt(text: str, ranking: list[dict[str, Any]],
+                      explained: dict[str, frozenset[str]] | None = None,
+                      ) -> dict[str, Any] | None:
     """Return the protection intent to offer when the ranking's first topic is another one.
 
     That is the likeliest protection intent of the ranking when it reaches
-    `PROTECTION_DOUBT_CONFIDENCE`, or whatever its confidence when the message holds a word of
-    danger ("kaydrbni" read as a question about confidentiality).
+    `PROTECTION_DOUBT_CONFIDENCE`, or, whatever its confidence, when the message holds a word of
+    danger ("kaydrbni" read as a question about confidentiality): the topic the word points to
+    (`bot.nlu.risk.DANGER_TOPICS`), else the likeliest protection intent. A word of danger
+    that training examples of the first topic hold too (`explained`: "emergency" in
+    "emergency contraception") raises no doubt of its own. A message taken for small talk
+    (`out_of_scope`) is asked about only for a word of danger that points to a topic ("sa7bi
+    kaymout").
     """
     top = ranking[0]["name"]
-    if top in PROTECTION_INTENTS or top in CONVERSATION_INTENTS or top == OUT_OF_SCOPE:
+    if top in PROTECTION_INTENTS or top in CONVERSATION_INTENTS:
         return None
     candidate = next((r for r in ranking if r.get("name") in PROTECTION_INTENTS), None)
-    if candidate is None:
-        return None
-    if float(candidate.get("confidence") or 0) >= PROTECTION_DOUBT_CONFIDENCE or (
-            has_risk_word(text)):
+    if candidate is not None and top != OUT_OF_SCOPE and float(
+            candidate.get("confidence") or 0) >= PROTECTION_DOUBT_CONFIDENCE:
         return candidate
-    return None
+    unexplained = [w for w in danger_words(text) if top not in (explained or {}).get(w, ())]
+    if not unexplained:
+        return None
+    pointed = danger_topics(unexplained)
+    if pointed:
+        return next((r for r in ranking if r.get("name") == pointed[0]),
+                    {"name": pointed[0], "confidence": 0.0})
+    # Small talk, for all the ranking knows, holding a word of danger that points to no topic
+    # ("hit", "dead"): answered as small talk.
+    return candidate if top != OUT_OF_SCOPE else None
+
+
+def _offer_danger(text: str, ranking: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the ranking of a message that will be asked about, with the topic its words of
+    danger point to first ("khoya ghadi ymout" read as trafficking or deleting data): the
+    choices always include it, as at least `OFFERED_CONFIDENCE`."""
+    pointed = danger_topics(danger_words(text))
+    if not pointed or ranking[0].get("name") == pointed[0]:
+        return ranking
+    offered = next((r for r in ranking if r.get("name") == pointed[0]),
+                   {"name": pointed[0], "confidence": 0.0})
+    offered = {**offered, "confidence": max(float(offered.get("confidence") or 0),
+                                            OFFERED_CONFIDENCE)}
+    return [offered, *(r for r in ranking if r.get("name") != pointed[0])]
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -324,7 +352,8 @@ class DomainGate(_PickledModelComponent):
             top = ranking[0]["name"]
             verdict = self._model.verdict(text, top, message.get("language"),
                                           float(ranking[0].get("confidence") or 0))
-            protection = _protection_doubt(text, ranking)
+            protection = _protection_doubt(text, ranking,
+                                           getattr(self._model, "explained", None))
             if verdict.action == "keep" and protection is not None:
                 # Protection first: unsure between a protection topic and another, ask with
                 # both as numbered choices rather than answer the other one.
@@ -341,10 +370,15 @@ class DomainGate(_PickledModelComponent):
                 others = [r for r in ranking if r["name"] != OUT_OF_SCOPE]
                 message.set(INTENT, rejected, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [rejected, *others], add_to_output=True)
-            elif verdict.action == "ask":
-                fallback = {"name": NLU_FALLBACK, "confidence": round(verdict.score, 4)}
+            elif verdict.action == "ask" or (message.get(INTENT) or {}).get(
+                    "name") == NLU_FALLBACK:
+                # Asked about, by the gate or by the fallback threshold before it.
+                confidence = (verdict.score if verdict.action == "ask" else float(
+                    (message.get(INTENT) or {}).get("confidence") or 0))
+                fallback = {"name": NLU_FALLBACK, "confidence": round(confidence, 4)}
                 message.set(INTENT, fallback, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [fallback, *_offer_danger(text, ranking)],
+                            add_to_output=True)
         return messages
 
 

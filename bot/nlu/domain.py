@@ -71,7 +71,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from bot.nlu.lexical import ngram_features, ngram_vectorizers, prepare
-from bot.nlu.risk import has_risk_word
+from bot.nlu.risk import explained_words, has_risk_word
 
 # Intents that are never a topic: the gate leaves them alone.
 CONVERSATION_INTENTS: frozenset[str] = frozenset({
@@ -206,6 +206,8 @@ class GroupedDomainModel:
     def __init__(self, **settings: float) -> None:
         self.settings = settings
         self.models: dict[str, DomainModel] = {}
+        # The intents whose training examples hold each word of danger (`explained_words`).
+        self.explained: dict[str, frozenset[str]] = {}
 
     def fit(self, texts: Sequence[str], intents: Sequence[str],
             languages: Sequence[str | None]) -> GroupedDomainModel:
@@ -220,6 +222,7 @@ class GroupedDomainModel:
                     [t for t, _ in pairs], [i for _, i in pairs])
         if FIRST_GROUP not in self.models:
             raise ValueError("the domain gate needs topic and out_of_scope examples")
+        self.explained = explained_words(texts, intents)
         return self
 
     def model_for(self, language: str | None) -> DomainModel:

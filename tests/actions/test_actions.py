@@ -165,6 +165,26 @@ async def test_second_fallback_shows_the_menu_and_a_human_contact(
     assert slot_events(events)["fallback_count"] == 0.0
 
 
+async def test_a_second_message_of_danger_not_understood_is_asked_about_again(
+    dispatcher: CollectingDispatcher, content: Content
+) -> None:
+    # As the NLU ranks it: the topic of the word of danger first (DomainGate).
+    ranking = [{"name": "nlu_fallback", "confidence": 0.6},
+               {"name": "emergency", "confidence": 0.05},
+               {"name": "trafficking", "confidence": 0.47}]
+    events = await ActionHandleFallback().run(dispatcher, make_tracker(
+        "nlu_fallback", "khoya ghadi ymout 3awnouni", language="ar", ranking=ranking,
+        slots={"fallback_count": 1.0}), {})
+    assert texts(dispatcher)[0].startswith(content.message("did_you_mean", "ar"))
+    assert slot_events(events)["choices"] == ["topic:emergency", "topic:trafficking", "other"]
+    # Without a word of danger, the second time is the menu.
+    dispatcher.messages.clear()
+    await ActionHandleFallback().run(dispatcher, make_tracker(
+        "nlu_fallback", "khoya ghadi ymchi", language="ar", ranking=ranking,
+        slots={"fallback_count": 1.0}), {})
+    assert texts(dispatcher)[0] == content.message("fallback_final", "ar")
+
+
 async def test_a_fallback_that_leans_to_emergency_answers_the_emergency(
     dispatcher: CollectingDispatcher,
 ) -> None:

@@ -152,6 +152,65 @@ def test_a_protection_topic_behind_another_makes_the_message_a_question() -> Non
     assert OFFERED_CONFIDENCE >= MIN_SUGGESTION_CONFIDENCE
 
 
+def test_a_word_of_danger_offers_the_topic_it_points_to() -> None:
+    from bot.nlu.components import _protection_doubt
+
+    costly = [{"name": "health_cost", "confidence": 0.9}, {"name": "gbv", "confidence": 0.02}]
+    # "ymout" (is dying) points to an emergency, even one the ranking does not hold.
+    assert _protection_doubt("khoya ghadi ymout, chhal tbib", costly) == {
+        "name": "emergency", "confidence": 0.0}
+    assert _protection_doubt("بكم الطبيب، اخويا بيموت", costly)["name"] == "emergency"
+    # A word the training examples of the first topic hold raises no doubt ...
+    contraception = [{"name": "contraception", "confidence": 0.99},
+                     {"name": "emergency", "confidence": 0.01}]
+    explained = {"urgence": frozenset({"contraception", "emergency"})}
+    assert _protection_doubt("pilule d'urgence", contraception, explained) is None
+    assert _protection_doubt("pilule d'urgence", contraception)["name"] == "emergency"
+    # ... unless another word does: here "saigne" (bleeding).
+    assert _protection_doubt("pilule d'urgence, je saigne", contraception,
+                             explained)["name"] == "emergency"
+    # Small talk is asked about for a word that points to a topic, not for one that does not.
+    chat = [{"name": "out_of_scope", "confidence": 0.95}, {"name": "gbv", "confidence": 0.03}]
+    assert _protection_doubt("sa7bti katmout 3awnouni", chat)["name"] == "emergency"
+    assert _protection_doubt("the song was a hit", chat) is None
+    assert _protection_doubt("the bus was late", chat) is None
+
+
+def test_a_question_asked_puts_the_topic_of_its_word_of_danger_first() -> None:
+    from bot.nlu.components import OFFERED_CONFIDENCE, _offer_danger
+
+    ranking = [{"name": "trafficking", "confidence": 0.47},
+               {"name": "delete_data", "confidence": 0.35},
+               {"name": "emergency", "confidence": 0.01}]
+    offered = _offer_danger("khoya ghadi ymout 3awnouni", ranking)
+    assert [r["name"] for r in offered] == ["emergency", "trafficking", "delete_data"]
+    assert offered[0]["confidence"] == OFFERED_CONFIDENCE
+    assert _offer_danger("ana khayfa, rajli kaydrbni", ranking)[0] == {
+        "name": "gbv", "confidence": OFFERED_CONFIDENCE}
+    # Already first, or no word of danger: the ranking as it was.
+    assert _offer_danger("khoya ghadi ymout", [{"name": "emergency", "confidence": 0.4},
+                                               *ranking[:2]])[0]["confidence"] == 0.4
+    assert _offer_danger("wach kayn chi tbib", ranking) == ranking
+
+
+def test_words_of_danger_are_found_with_their_topics() -> None:
+    from bot.nlu.risk import danger_topics, danger_words, explained_words
+
+    assert danger_words("Mon mari me FRAPPE, je saigne") == ["frappe", "saigne"]
+    assert danger_topics(danger_words("Mon mari me FRAPPE, je saigne")) == ["gbv", "emergency"]
+    assert danger_words("عيطو للإسعاف") == ["اسعاف"]  # a prefix and a beginning
+    assert danger_topics(["mourir"]) == ["mental_health", "emergency"]
+    # The later languages' words and phrases are words of danger with no topic of their own.
+    assert danger_words("ninkayga ayaa i garaaca") == ["i garaaca"]
+    assert danger_topics(["i garaaca", "kill"]) == []
+    assert danger_words("the bus was late") == []
+    explained = explained_words(
+        ["emergency contraception", "emergency pill now", "emergency, he is bleeding",
+         "call an ambulance"], ["contraception", "contraception", "emergency", "emergency"])
+    assert explained == {"emergency": frozenset({"contraception"}),
+                         "bleed": frozenset(), "ambulance": frozenset()}
+
+
 def test_the_new_languages_get_a_gate_of_their_own_and_the_first_ones_keep_theirs(
         model: DomainModel) -> None:
     from bot.nlu.domain import FIRST_GROUP, GroupedDomainModel
@@ -177,3 +236,5 @@ def test_the_new_languages_get_a_gate_of_their_own_and_the_first_ones_keep_their
     assert grouped.verdict("ninkayga ayaa i garaaca", "gbv", "so").action == "keep"
     assert pickle.loads(pickle.dumps(grouped)).verdict(
         "ninkayga ayaa i garaaca", "gbv", "so").action == "keep"
+    # It keeps which intents' examples hold each word of danger, for DomainGate.
+    assert grouped.explained["i garaaca"] == frozenset()  # one example: not enough
