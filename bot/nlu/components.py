@@ -264,19 +264,26 @@ def _protection_doubt(text: str, ranking: list[dict[str, Any]],
     that training examples of the first topic hold too (`explained`: "emergency" in
     "emergency contraception") raises no doubt of its own. A message taken for small talk
     (`out_of_scope`) is asked about only for a word of danger that points to a topic ("sa7bi
-    kaymout").
+    kaymout"), and one taken for another protection topic only for a word that points to an
+    emergency ("khoya ghadi ymout" taken for trafficking).
     """
     top = ranking[0]["name"]
-    if top in PROTECTION_INTENTS or top in CONVERSATION_INTENTS:
+    if top in CONVERSATION_INTENTS:
         return None
     candidate = next((r for r in ranking if r.get("name") in PROTECTION_INTENTS), None)
-    if candidate is not None and top != OUT_OF_SCOPE and float(
+    if candidate is not None and top not in PROTECTION_INTENTS and top != OUT_OF_SCOPE and float(
             candidate.get("confidence") or 0) >= PROTECTION_DOUBT_CONFIDENCE:
         return candidate
     unexplained = [w for w in danger_words(text) if top not in (explained or {}).get(w, ())]
     if not unexplained:
         return None
     pointed = danger_topics(unexplained)
+    if top in PROTECTION_INTENTS:
+        # Another protection topic is answered as it is, but for an emergency behind it.
+        if "emergency" in pointed and top not in pointed:
+            return next((r for r in ranking if r.get("name") == "emergency"),
+                        {"name": "emergency", "confidence": 0.0})
+        return None
     if pointed:
         return next((r for r in ranking if r.get("name") == pointed[0]),
                     {"name": pointed[0], "confidence": 0.0})
@@ -290,7 +297,7 @@ def _offer_danger(text: str, ranking: list[dict[str, Any]]) -> list[dict[str, An
     danger point to first ("khoya ghadi ymout" read as trafficking or deleting data): the
     choices always include it, as at least `OFFERED_CONFIDENCE`."""
     pointed = danger_topics(danger_words(text))
-    if not pointed or ranking[0].get("name") == pointed[0]:
+    if not pointed or ranking[0].get("name") in pointed:
         return ranking
     offered = next((r for r in ranking if r.get("name") == pointed[0]),
                    {"name": pointed[0], "confidence": 0.0})

@@ -146,6 +146,14 @@ def test_a_protection_topic_behind_another_makes_the_message_a_question() -> Non
     # A word of danger: the protection topic is offered whatever DIET gave it.
     assert _protection_doubt("how much is it, he beat me", faint)["name"] == "gbv"
     assert _protection_doubt("he beat me", [{"name": "gbv", "confidence": 0.9}]) is None
+    # Behind another protection topic, only an emergency is offered.
+    assert _protection_doubt("he beat me, i am bleeding", [{"name": "gbv", "confidence": 0.9}],
+                             {"beat": frozenset({"gbv"})}) == {"name": "emergency",
+                                                                "confidence": 0.0}
+    assert _protection_doubt("they locked us in, he beat me", [
+        {"name": "trafficking", "confidence": 0.9}]) is None
+    assert _protection_doubt("je veux mourir",
+                             [{"name": "mental_health", "confidence": 0.9}]) is None
     assert _protection_doubt("he beat me", [{"name": "greet", "confidence": 0.9},
                                             {"name": "gbv", "confidence": 0.1}]) is None
     # What the gate offers, the fallback shows.
@@ -187,7 +195,11 @@ def test_a_question_asked_puts_the_topic_of_its_word_of_danger_first() -> None:
     assert offered[0]["confidence"] == OFFERED_CONFIDENCE
     assert _offer_danger("ana khayfa, rajli kaydrbni", ranking)[0] == {
         "name": "gbv", "confidence": OFFERED_CONFIDENCE}
-    # Already first, or no word of danger: the ranking as it was.
+    # Already first (or a topic the words point to is), or no word of danger: the ranking as
+    # it was.
+    assert _offer_danger("mon ami va mourir", [{"name": "emergency", "confidence": 0.3},
+                                               {"name": "mental_health", "confidence": 0.2}]
+                         )[0]["name"] == "emergency"
     assert _offer_danger("khoya ghadi ymout", [{"name": "emergency", "confidence": 0.4},
                                                *ranking[:2]])[0]["confidence"] == 0.4
     assert _offer_danger("wach kayn chi tbib", ranking) == ranking
