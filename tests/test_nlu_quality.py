@@ -17,8 +17,8 @@ from bot.evaluation import LanguageScores, load_examples, parse_all, score
 # moves a language by 3-4 points, and a few hundred examples in one language move the others
 # by two or three (one DIET shares its capacity); the floors catch larger drops. How each
 # floor came to be, model by model: docs/measurements.md, Test floors.
-INTENT_F1_FLOOR = {"en": 0.91, "fr": 0.91, "ar": 0.85, "es": 0.91,
-                   "om": 0.83, "am": 0.88, "ti": 0.86, "so": 0.85, "ha": 0.82}
+INTENT_F1_FLOOR = {"en": 0.91, "fr": 0.91, "ar": 0.88, "es": 0.91,
+                   "om": 0.83, "am": 0.88, "ti": 0.85, "so": 0.85, "ha": 0.82}
 LANGUAGE_ACCURACY_FLOOR = 0.95
 SHORT_LANGUAGE_ACCURACY_FLOOR = {"en": 0.95, "fr": 0.95, "ar": 0.95, "es": 0.95,
                                  "om": 0.90, "am": 0.90, "ti": 0.90, "so": 0.90, "ha": 0.90}
@@ -91,6 +91,10 @@ def test_everyday_chat_is_never_answered_as_a_topic(agent, text: str) -> None:
     ("mon mari me frappe quand il rentre", "gbv"),
     ("ana khayfa mn rajli kaydrbni", "gbv"),
     ("عيطو للإسعاف واحد طاح ما كيتحركش", "emergency"),
+    # Dying, in Darija Arabizi and Egyptian: taken for trafficking or distress until the words
+    # of danger pointed to their topic.
+    ("khoya ghadi ymout 3awnouni", "emergency"),
+    ("أخويا بيموت", "emergency"),
 ])
 def test_a_message_of_danger_always_reaches_its_topic(agent, text: str, topic: str) -> None:
     """Answered as the topic, or asked about with the topic among the numbered choices."""
@@ -103,11 +107,21 @@ def test_a_message_of_danger_always_reaches_its_topic(agent, text: str, topic: s
         assert topic in offered, offered
 
 
+@pytest.mark.parametrize("text, topic", [
+    ("pilule d'urgence svp", "contraception"),
+    ("where can i get emergency contraception", "contraception"),
+])
+def test_a_word_of_danger_its_topic_explains_is_answered(agent, text: str, topic: str) -> None:
+    """"urgence" and "emergency" are words of danger that contraception examples hold too."""
+    parsed = parse_all(agent, [text])[0]
+    assert parsed["intent"]["name"] == topic, (parsed["intent"], parsed["intent_ranking"][:3])
+
+
 # Floors on the real-world sets (tests/data/realworld/: sources never trained on), a little
 # under what the shipped model measures (bench/nlu_realworld.py). They guard against a change
 # that makes the assistant worse on real messages; the issue's goals are higher (README). The
 # off-topic ceilings sit about one line above the shipped model's count.
-REALWORLD_FALSE_TOPIC_CEILING = {("dialect_chat", "ar"): 0.05, ("arabizi", "ar"): 0.02,
+REALWORLD_FALSE_TOPIC_CEILING = {("dialect_chat", "ar"): 0.05, ("arabizi", "ar"): 0.05,
                                  ("offtopic", "en"): 0.05, ("offtopic", "fr"): 0.04,
                                  ("offtopic", "es"): 0.05}
 REALWORLD_LANGUAGE_FLOOR = {("arabizi", "ar"): 0.95, ("dialect_chat", "ar"): 0.98,
