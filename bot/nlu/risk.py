@@ -14,11 +14,11 @@ from bot.text import arabic_variants, fold, tokens
 # Words that mark danger in the four languages, Darija and Egyptian included, by the protection
 # topic each points to; one ending in "*" is a word beginning. A message holding one is never
 # answered as off topic, whatever its score: at worst it is asked about, with the word's topic
-# among the numbered choices (`bot.nlu.components.DomainGate`). A word that points to two
-# topics ("mourir": dying, or wishing to die) offers the first. Kept short and specific, since
-# each one turns small talk that holds it into a question. Folded like the messages (no
-# accents, diacritics or hamza); Arabic words are also tried without their attached prefixes
-# ("للإسعاف" is "اسعاف").
+# among the numbered choices (`bot.nlu.components.DomainGate`). Each key names the topics its
+# words point to; a word that points to two ("mourir": dying, or wishing to die) offers the
+# first, and counts as pointing to both. Kept short and specific, since each one turns small
+# talk that holds it into a question. Folded like the messages (no accents, diacritics or
+# hamza); Arabic words are also tried without their attached prefixes ("للإسعاف" is "اسعاف").
 DANGER_TOPICS: dict[str, tuple[str, ...]] = {
     "emergency": tuple("""
         sos emergency ambulance urgence urgences urgent urgente emergencia ambulancia طوارئ
