@@ -95,12 +95,15 @@ def danger_words(text: str) -> list[str]:
     found: list[str] = []
     for word in words:
         for form in arabic_variants(word):
-            match = form if form in _RISK_EXACT else next(
-                (p for p in _RISK_PREFIXES if form.startswith(p)), None)
-            if match is not None:
-                if match not in found:
-                    found.append(match)
-                break
+            if form in _RISK_EXACT:
+                match = form
+            elif form.startswith(_RISK_PREFIXES):  # one C call for most words, which match none
+                match = next(p for p in _RISK_PREFIXES if form.startswith(p))
+            else:
+                continue
+            if match not in found:
+                found.append(match)
+            break
     for n in _PHRASE_LENGTHS:
         for i in range(len(words) - n + 1):
             phrase = tuple(words[i:i + n])
