@@ -252,6 +252,11 @@ PROTECTION_DOUBT_CONFIDENCE = 0.15
 OFFERED_CONFIDENCE = 0.05
 
 
+def _entry(ranking: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    """Return the ranking's entry for `name`, or one of no confidence when it holds none."""
+    return next((r for r in ranking if r.get("name") == name), {"name": name, "confidence": 0.0})
+
+
 def _protection_doubt(text: str, ranking: list[dict[str, Any]],
                       explained: dict[str, frozenset[str]] | None = None,
                       ) -> dict[str, Any] | None:
@@ -281,12 +286,10 @@ def _protection_doubt(text: str, ranking: list[dict[str, Any]],
     if top in PROTECTION_INTENTS:
         # Another protection topic is answered as it is, but for an emergency behind it.
         if "emergency" in pointed and top not in pointed:
-            return next((r for r in ranking if r.get("name") == "emergency"),
-                        {"name": "emergency", "confidence": 0.0})
+            return _entry(ranking, "emergency")
         return None
     if pointed:
-        return next((r for r in ranking if r.get("name") == pointed[0]),
-                    {"name": pointed[0], "confidence": 0.0})
+        return _entry(ranking, pointed[0])
     # Small talk, for all the ranking knows, holding a word of danger that points to no topic
     # ("hit", "dead"): answered as small talk.
     return candidate if top != OUT_OF_SCOPE else None
@@ -299,8 +302,7 @@ def _offer_danger(text: str, ranking: list[dict[str, Any]]) -> list[dict[str, An
     pointed = danger_topics(danger_words(text))
     if not pointed or ranking[0].get("name") in pointed:
         return ranking
-    offered = next((r for r in ranking if r.get("name") == pointed[0]),
-                   {"name": pointed[0], "confidence": 0.0})
+    offered = _entry(ranking, pointed[0])
     offered = {**offered, "confidence": max(float(offered.get("confidence") or 0),
                                             OFFERED_CONFIDENCE)}
     return [offered, *(r for r in ranking if r.get("name") != pointed[0])]
