@@ -120,7 +120,8 @@ def test_a_word_of_danger_its_topic_explains_is_answered(agent, text: str, topic
 # Floors on the real-world sets (tests/data/realworld/: sources never trained on), a little
 # under what the shipped model measures (bench/nlu_realworld.py). They guard against a change
 # that makes the assistant worse on real messages; the goals are higher (README). The
-# off-topic ceilings sit about one line above the shipped model's count.
+# off-topic ceilings sit about one line above the shipped model's count, or at the 5 % goal where
+# two trainings on the same data differ by more (Arabizi: 5 and 7 of 171).
 REALWORLD_FALSE_TOPIC_CEILING = {("dialect_chat", "ar"): 0.05, ("arabizi", "ar"): 0.05,
                                  ("offtopic", "en"): 0.05, ("offtopic", "fr"): 0.04,
                                  ("offtopic", "es"): 0.05}
