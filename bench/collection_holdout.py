@@ -19,8 +19,14 @@ when both are given).
 DIET's seed moves single models by several points (`docs/measurements.md`): compare configs
 that differ by more than their seed, or several seeds of each.
 
+With `--keep DIR`, each model is kept there as `<config>-without-<collection>.tar.gz`, to be
+scored again later (`--model` scores a kept model without training). `--confusions` prints
+each language's most frequent mistakes (expected -> answered), to see what a change should aim
+at without looking at the evaluation set.
+
 Usage: .venv/bin/python bench/collection_holdout.py [--leave faq3] [--blends 0.3:1,0.3:2]
-           [--confidences 0.9:0.99,0.95:0.99] config.yml [other.yml ...]
+           [--confidences 0.9:0.99,0.95:0.99] [--keep DIR] [--confusions]
+           (config.yml [other.yml ...] | --model kept.tar.gz)
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -91,8 +98,9 @@ def set_confidences(agent: Any, confirm: float, protection_confirm: float) -> No
                 confirm, protection_confirm)
 
 
-def score(agent: Any, collection: str) -> None:
-    """Print the left-out collection's figures per language for the loaded model."""
+def score(agent: Any, collection: str, confusions: bool = False) -> None:
+    """Print the left-out collection's figures per language for the loaded model, and its most
+    frequent mistakes if `confusions`."""
     means = []
     recalled = {intent: [0, 0] for intent in PROTECTION}
     for language in LANGUAGES:
@@ -111,6 +119,10 @@ def score(agent: Any, collection: str) -> None:
               f"(leaning {sum(e == g for e, g in zip(expected, leaned, strict=True)) / n:.3f})  "
               f"asked {got.count('nlu_fallback') / n:.3f}  "
               f"off topic {got.count('out_of_scope') / n:.3f}")
+        if confusions:
+            mistakes = Counter((e, g) for e, g in zip(expected, got, strict=True) if e != g)
+            print("      " + ", ".join(f"{e}->{g} {count}"
+                                       for (e, g), count in mistakes.most_common(12)))
         for intent in PROTECTION:
             wanted = [reached(p) for e, p in zip(expected, parsed, strict=True) if e == intent]
             recalled[intent][0] += sum(intent in r for r in wanted)
@@ -120,40 +132,55 @@ def score(agent: Any, collection: str) -> None:
           + ", ".join(f"{intent} {hit}/{total}" for intent, (hit, total) in recalled.items()))
 
 
+def option(args: list[str], name: str) -> str | None:
+    """Remove `name` and its value from `args`; return the value, or None if absent."""
+    if name not in args:
+        return None
+    at = args.index(name)
+    value = args[at + 1]
+    del args[at:at + 2]
+    return value
+
+
+def score_all(agent: Any, collection: str, blends: list[tuple[float, float]],
+              confidences: list[tuple[float, float]], confusions: bool) -> None:
+    """Score the loaded model as it is, then with each blend and each gate setting given."""
+    score(agent, collection, confusions)
+    for diet_weight, sharpness in blends:
+        print(f"  blend: DIET's weight {diet_weight}, sharpness {sharpness}")
+        set_blend(agent, diet_weight, sharpness)
+        score(agent, collection, confusions)
+    for confirm, protection_confirm in confidences:
+        print(f"  the gate on thin evidence: confidence {confirm} "
+              f"(protection {protection_confirm})")
+        set_confidences(agent, confirm, protection_confirm)
+        score(agent, collection, confusions)
+
+
 def main() -> None:
     args = sys.argv[1:]
-    collection = "faq3"
-    if "--leave" in args:
-        at = args.index("--leave")
-        collection = args[at + 1]
-        del args[at:at + 2]
-    blends: list[tuple[float, float]] = []
-    if "--blends" in args:
-        at = args.index("--blends")
-        blends = number_pairs(args[at + 1])
-        del args[at:at + 2]
-    confidences: list[tuple[float, float]] = []
-    if "--confidences" in args:
-        at = args.index("--confidences")
-        confidences = number_pairs(args[at + 1])
-        del args[at:at + 2]
-    if not args or not list(NLU_DATA_DIR.glob(f"*/{collection}.yml")):
+    collection = option(args, "--leave") or "faq3"
+    blends = number_pairs(option(args, "--blends") or "") if "--blends" in args else []
+    confidences = (number_pairs(option(args, "--confidences") or "")
+                   if "--confidences" in args else [])
+    keep = option(args, "--keep")
+    kept = option(args, "--model")
+    confusions = "--confusions" in args
+    if confusions:
+        args.remove("--confusions")
+    if not (args or kept) or not list(NLU_DATA_DIR.glob(f"*/{collection}.yml")):
         sys.exit(__doc__)
+    if kept:
+        print(f"{kept}, scored on {collection}:")
+        score_all(load_agent(Path(kept)), collection, blends, confidences, confusions)
     for config in map(Path, args):
         with tempfile.TemporaryDirectory() as out:
             model, seconds = train_without(collection, config.resolve(), Path(out))
+            if keep:
+                Path(keep).mkdir(parents=True, exist_ok=True)
+                shutil.copy(model, Path(keep) / f"{config.stem}-without-{collection}.tar.gz")
             print(f"{config} without {collection} (trained in {seconds:.0f} s):")
-            agent = load_agent(model)
-            score(agent, collection)
-            for diet_weight, sharpness in blends:
-                print(f"  blend: DIET's weight {diet_weight}, sharpness {sharpness}")
-                set_blend(agent, diet_weight, sharpness)
-                score(agent, collection)
-            for confirm, protection_confirm in confidences:
-                print(f"  the gate on thin evidence: confidence {confirm} "
-                      f"(protection {protection_confirm})")
-                set_confidences(agent, confirm, protection_confirm)
-                score(agent, collection)
+            score_all(load_agent(model), collection, blends, confidences, confusions)
 
 
 if __name__ == "__main__":
