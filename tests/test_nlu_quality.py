@@ -121,9 +121,10 @@ def test_a_word_of_danger_its_topic_explains_is_answered(agent, text: str, topic
 # under what the shipped model measures (bench/nlu_realworld.py). They guard against a change
 # that makes the assistant worse on real messages; the goals are higher (README). The
 # off-topic ceilings sit about one line above the shipped model's count, or at the 5 % goal where
-# two trainings on the same data differ by more (Arabizi: 5 and 7 of 171).
+# two trainings on the same data differ by more (Arabizi: 5 and 7 of 171; French Tatoeba: 6 and
+# 7 of 168 before and after the seventh FAQ collection, which changed 37 of its answers).
 REALWORLD_FALSE_TOPIC_CEILING = {("dialect_chat", "ar"): 0.05, ("arabizi", "ar"): 0.05,
-                                 ("offtopic", "en"): 0.05, ("offtopic", "fr"): 0.04,
+                                 ("offtopic", "en"): 0.05, ("offtopic", "fr"): 0.05,
                                  ("offtopic", "es"): 0.05}
 REALWORLD_LANGUAGE_FLOOR = {("arabizi", "ar"): 0.95, ("dialect_chat", "ar"): 0.98,
                             ("offtopic", "en"): 0.97, ("offtopic", "fr"): 0.93,
@@ -152,8 +153,10 @@ def test_real_messages_are_answered_in_their_language(realworld, group) -> None:
 
 # On 19-46 help-page questions a language, with intents of one or two questions, one answer
 # moves the macro-F1 by up to 0.2 (Spanish 0.73 -> 0.51 from 15 to 14 right): the count of
-# questions answered right is the steadier guard, the macro-F1 floor catches a collapse.
-REALWORLD_HELPPAGE_F1_FLOOR = {"en": 0.65, "fr": 0.70, "ar": 0.80, "es": 0.45}
+# questions answered right is the steadier guard, the macro-F1 floor catches a collapse
+# (French: 0.718 -> 0.661 with 20 of 28 right both, when two answers turned right and two
+# others wrong, in intents of one question).
+REALWORLD_HELPPAGE_F1_FLOOR = {"en": 0.65, "fr": 0.65, "ar": 0.80, "es": 0.45}
 REALWORLD_HELPPAGE_RIGHT_FLOOR = {"en": 0.65, "fr": 0.67, "ar": 0.70, "es": 0.65}
 
 
