@@ -160,9 +160,8 @@ def score_all(agent: Any, collection: str, blends: list[tuple[float, float]],
 def main() -> None:
     args = sys.argv[1:]
     collection = option(args, "--leave") or "faq3"
-    blends = number_pairs(option(args, "--blends") or "") if "--blends" in args else []
-    confidences = (number_pairs(option(args, "--confidences") or "")
-                   if "--confidences" in args else [])
+    blends = number_pairs(value) if (value := option(args, "--blends")) else []
+    confidences = number_pairs(value) if (value := option(args, "--confidences")) else []
     keep = option(args, "--keep")
     kept = option(args, "--model")
     confusions = "--confusions" in args

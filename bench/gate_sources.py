@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from collection_holdout import number_pairs, set_blend
+from collection_holdout import number_pairs, option, set_blend
 
 from bot.evaluation import load_examples, parse_all
 from bot.language import get_detector
@@ -113,20 +113,12 @@ def main() -> None:
     started = time.perf_counter()
     args = sys.argv[1:]
     pairs = [(SETTINGS["confirm_confidence"], SETTINGS["protection_confirm_confidence"])]
-    if "--confidences" in args:
-        at = args.index("--confidences")
-        pairs = number_pairs(args[at + 1])
-        del args[at:at + 2]
+    if value := option(args, "--confidences"):
+        pairs = number_pairs(value)
     blends: list[tuple[float, float] | None] = [None]
-    if "--blends" in args:
-        at = args.index("--blends")
-        blends = list(number_pairs(args[at + 1]))
-        del args[at:at + 2]
-    only = None
-    if "--group" in args:
-        at = args.index("--group")
-        only = args[at + 1]
-        del args[at:at + 2]
+    if value := option(args, "--blends"):
+        blends = list(number_pairs(value))
+    only = option(args, "--group")
     agent = None
     if args:
         from bot.classify import load_agent
